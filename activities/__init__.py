@@ -1,0 +1,1 @@
+"""Thin Temporal activities, one module per port."""

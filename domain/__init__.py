@@ -1,0 +1,1 @@
+"""Pure rules of an order's after-shipment life: no I/O, no Temporal."""

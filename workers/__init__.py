@@ -1,0 +1,1 @@
+"""Processes: worker, hook/API server, CLI, dev launcher, configuration, logging."""

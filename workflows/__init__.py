@@ -1,0 +1,1 @@
+"""Temporal workflows: thin deterministic drivers of the domain."""
