@@ -1,0 +1,52 @@
+"""Commands the domain asks the workflow to run: each is one platform call with its own key."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.ports import Solution
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    idempotency_key: str
+    """``{workflow_id}:{step}``: a retry of the same step never repeats the side effect."""
+
+
+class SendTrackingUpload(_Command):
+    """Attach the tracking number on the marketplace."""
+
+    kind: Literal["upload_tracking"] = "upload_tracking"
+    order_id: str
+    carrier: str
+    tracking_number: str
+
+
+class SendWithdrawal(_Command):
+    """Withdraw the tracking number on the marketplace."""
+
+    kind: Literal["withdraw_tracking"] = "withdraw_tracking"
+    order_id: str
+    tracking_number: str
+
+
+class SendDisputeResponse(_Command):
+    """Send the seller's first response to the dispute."""
+
+    kind: Literal["answer_dispute"] = "answer_dispute"
+    dispute_id: str
+    message: str
+
+
+class SendSolution(_Command):
+    """Offer the seller's solution to the dispute."""
+
+    kind: Literal["propose_solution"] = "propose_solution"
+    dispute_id: str
+    solution: Solution
+
+
+Command = SendTrackingUpload | SendWithdrawal | SendDisputeResponse | SendSolution

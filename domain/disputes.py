@@ -1,0 +1,40 @@
+"""Dispute rules (R14): which solutions are valid for an order."""
+
+from __future__ import annotations
+
+from domain.errors import RefusalReason
+from domain.money import Money
+from domain.ports import Solution, SolutionKind
+
+
+def check_solution(solution: Solution, total: Money) -> Solution | tuple[RefusalReason, str]:
+    """The solution made complete (a full refund is the order total), or why it is invalid."""
+    refund = solution.refund
+    if refund is not None and refund.currency != total.currency:
+        return (
+            RefusalReason.INVALID_AMOUNT,
+            f"refund is in {refund.currency}, the order was paid in {total.currency}",
+        )
+    match solution.kind:
+        case SolutionKind.FULL_REFUND:
+            if refund is not None and refund != total:
+                return (RefusalReason.INVALID_AMOUNT, f"a full refund is {total}, not {refund}")
+            return solution.model_copy(update={"refund": total})
+        case SolutionKind.PARTIAL_REFUND:
+            if refund is None:
+                return (RefusalReason.INVALID_AMOUNT, "a partial refund needs an amount")
+            if refund.minor <= 0 or refund.minor > total.minor:
+                return (
+                    RefusalReason.INVALID_AMOUNT,
+                    f"a partial refund must be above 0 and at most the order total {total}, "
+                    f"got {refund}",
+                )
+            return solution
+        case SolutionKind.RESHIP:
+            if not solution.reship_carrier:
+                return (RefusalReason.INVALID_SOLUTION, "a reship needs a carrier")
+            return solution
+        case SolutionKind.RETURN_AND_REFUND:
+            if refund is not None and not 0 < refund.minor <= total.minor:
+                return (RefusalReason.INVALID_AMOUNT, f"refund must be within {total}")
+            return solution if refund is not None else solution.model_copy(update={"refund": total})

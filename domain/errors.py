@@ -1,0 +1,82 @@
+"""Every error parcelflow raises, in one tree.
+
+    ParcelflowError
+    ├── Refused                  a seller or platform command the rules forbid (typed reason)
+    ├── InvalidInput             a value that is malformed before any rule applies
+    └── PortError                a carrier or platform call went wrong
+        ├── TransientPortError       worth retrying: timeouts, 429, 5xx
+        ├── PermanentPortError       retrying cannot help: business errors, bad credentials
+        │   └── PlatformRefused          the marketplace said no, with its reason
+        └── AmbiguousWriteError      the write may or may not have landed: reconcile, then retry
+
+Temporal sees ``Refused`` and ``PermanentPortError`` as non-retryable application errors whose
+type is the class name; everything else is retried by the activity retry policy.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RefusalReason(StrEnum):
+    """Why a command was refused. The values are part of the public API (CLI, HTTP, Temporal)."""
+
+    WINDOW_CLOSED = "window_closed"
+    CARRIER_SCANNED = "carrier_scanned"
+    DISPUTE_OPEN = "dispute_open"
+    ETA_TOO_CLOSE = "eta_too_close"
+    WRONG_STATE = "wrong_state"
+    INVALID_NUMBER = "invalid_number"
+    DUPLICATE = "duplicate"
+    DEADLINE_PASSED = "deadline_passed"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_SOLUTION = "invalid_solution"
+    PLATFORM_REFUSED = "platform_refused"
+    WITHDRAWAL_UNSUPPORTED = "withdrawal_unsupported"
+
+
+class ParcelflowError(Exception):
+    """Base of every error parcelflow raises on purpose."""
+
+
+class Refused(ParcelflowError):
+    """A command the rules forbid: ``reason`` says which rule, ``detail`` says it in words."""
+
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class InvalidInput(ParcelflowError):
+    """A value that is malformed before any rule applies (names the field)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class PortError(ParcelflowError):
+    """A call to a carrier or to the marketplace went wrong."""
+
+
+class TransientPortError(PortError):
+    """Worth retrying: a timeout, throttling (429) or a server error (5xx)."""
+
+
+class PermanentPortError(PortError):
+    """Retrying cannot help: a business error, bad credentials, an unknown order."""
+
+
+class PlatformRefused(PermanentPortError):
+    """The marketplace refused a write and said why (``code`` is the platform's own)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class AmbiguousWriteError(PortError):
+    """A write whose outcome is unknown (timeout after sending): read back before retrying."""

@@ -1,0 +1,146 @@
+"""Typed events an order reacts to: seller commands and outside facts (a closed union)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.ports import Solution
+from domain.states import EventKind
+
+EventId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UploadTracking(_Event):
+    """The seller attaches a carrier and tracking number (R1)."""
+
+    kind: Literal[EventKind.TRACKING_UPLOADED] = EventKind.TRACKING_UPLOADED
+    carrier: Annotated[str, Field(min_length=1, max_length=40)]
+    tracking_number: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class WithdrawTracking(_Event):
+    """The seller withdraws the tracking number inside the cancel window (R4)."""
+
+    kind: Literal[EventKind.WITHDRAWAL_REQUESTED] = EventKind.WITHDRAWAL_REQUESTED
+
+
+class RespondToDispute(_Event):
+    """The seller's first response to the open dispute (R14)."""
+
+    kind: Literal[EventKind.SELLER_RESPONDED] = EventKind.SELLER_RESPONDED
+    message: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ProposeSolution(_Event):
+    """The seller offers a solution to the open dispute (R14)."""
+
+    kind: Literal[EventKind.SOLUTION_PROPOSED] = EventKind.SOLUTION_PROPOSED
+    solution: Solution
+
+
+class _Fact(_Event):
+    """An outside fact: ``event_id`` de-duplicates redeliveries, ``at`` is when it happened."""
+
+    event_id: EventId
+    at: AwareDatetime
+
+
+class CarrierScanned(_Fact):
+    """The carrier reported a scan (R10): any status past info-received means it has the parcel."""
+
+    kind: Literal[EventKind.CARRIER_SCANNED] = EventKind.CARRIER_SCANNED
+    status: str
+    code: str = ""
+    description: str = ""
+    location: str = ""
+
+
+class ProofOfDelivery(BaseModel):
+    """The carrier's proof of delivery (R13)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signer: str | None = None
+    photo_url: str | None = None
+
+
+class ParcelDelivered(_Fact):
+    """The carrier reported the parcel delivered, with its proof when it has one."""
+
+    kind: Literal[EventKind.PARCEL_DELIVERED] = EventKind.PARCEL_DELIVERED
+    code: str = ""
+    proof: ProofOfDelivery | None = None
+
+
+class EtaChanged(_Fact):
+    """The platform moved the estimated delivery date (R4.4)."""
+
+    kind: Literal[EventKind.ETA_CHANGED] = EventKind.ETA_CHANGED
+    eta: AwareDatetime
+
+
+class BuyerConfirmed(_Fact):
+    """The buyer confirmed receipt, or the platform auto-confirmed (T5)."""
+
+    kind: Literal[EventKind.BUYER_CONFIRMED] = EventKind.BUYER_CONFIRMED
+
+
+class DisputeReason(StrEnum):
+    """Why the buyer opened a dispute."""
+
+    NOT_RECEIVED = "not_received"
+    NOT_AS_DESCRIBED = "not_as_described"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+
+class DisputeOpened(_Fact):
+    """The buyer opened a dispute; the platform may set its own, earlier, deadlines (D9)."""
+
+    kind: Literal[EventKind.DISPUTE_OPENED] = EventKind.DISPUTE_OPENED
+    dispute_id: Annotated[str, Field(min_length=1, max_length=100)]
+    reason: DisputeReason = DisputeReason.NOT_RECEIVED
+    platform_response_deadline: AwareDatetime | None = None
+    platform_solution_deadline: AwareDatetime | None = None
+
+
+class BuyerAnsweredSolution(_Fact):
+    """The buyer accepted or rejected the offered solution."""
+
+    kind: Literal[EventKind.BUYER_ACCEPTED_SOLUTION, EventKind.BUYER_REJECTED_SOLUTION]
+
+
+class PlatformRefused(_Fact):
+    """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
+
+    kind: Literal[EventKind.PLATFORM_REFUSED_UPLOAD, EventKind.PLATFORM_REFUSED_WITHDRAWAL]
+    code: str
+    message: str = ""
+
+
+SellerCommand = UploadTracking | WithdrawTracking | RespondToDispute | ProposeSolution
+Fact = (
+    CarrierScanned
+    | ParcelDelivered
+    | EtaChanged
+    | BuyerConfirmed
+    | DisputeOpened
+    | BuyerAnsweredSolution
+    | PlatformRefused
+)
+Event = SellerCommand | Fact
+AnyFact = Annotated[Fact, Field(discriminator="kind")]
+"""A fact as it arrives over the wire (signals, hooks): validated by its ``kind``."""
+
+
+def fact_time(event: Event, now: datetime) -> datetime:
+    """When an event happened: its own time for facts, ``now`` for seller commands."""
+    return event.at if isinstance(event, _Fact) else now

@@ -1,0 +1,369 @@
+"""The order lifecycle: ``decide(order, event, now)`` returns the next order and its commands.
+
+Pure: no I/O, no clock (``now`` is an argument), no Temporal. Time-driven transitions
+(deadlines) are applied by ``advance`` before and after every event, so a decision taken at
+``now`` always sees every clock that ran out by ``now``, exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import assert_never
+
+from domain.commands import (
+    Command,
+    SendDisputeResponse,
+    SendSolution,
+    SendTrackingUpload,
+    SendWithdrawal,
+)
+from domain.disputes import check_solution
+from domain.errors import RefusalReason
+from domain.events import (
+    BuyerAnsweredSolution,
+    BuyerConfirmed,
+    CarrierScanned,
+    DisputeOpened,
+    EtaChanged,
+    Event,
+    ParcelDelivered,
+    PlatformRefused,
+    ProposeSolution,
+    RespondToDispute,
+    UploadTracking,
+    WithdrawTracking,
+)
+from domain.order import (
+    Deadline,
+    DeadlineKind,
+    Dispute,
+    Order,
+    Shipment,
+    TimelineEntry,
+    pending_deadlines,
+)
+from domain.states import TRANSITIONS, EventKind, OrderState
+from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
+
+R = RefusalReason
+S = OrderState
+NOT_A_SCAN = frozenset({"pending", "info_received", "expired"})
+"""Statuses that do not prove the carrier has the parcel (R8: a label is not a pickup)."""
+_LOCK_REASON = {
+    DeadlineKind.CANCEL_WINDOW: R.WINDOW_CLOSED,
+    DeadlineKind.ETA_GUARD: R.ETA_TOO_CLOSE,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one event: the next order, the commands to run, or why it was refused."""
+
+    order: Order
+    commands: tuple[Command, ...] = ()
+    refusal: RefusalReason | None = None
+    detail: str = ""
+    duplicate: bool = False
+    fired: tuple[Deadline, ...] = ()
+
+    @property
+    def refused(self) -> bool:
+        """Whether the event was refused (the order is then unchanged by it)."""
+        return self.refusal is not None
+
+
+def advance(order: Order, now: datetime) -> Decision:
+    """Fire, in time order and once each, every deadline that ran out by ``now``."""
+    current = order.model_copy(deep=True)
+    fired = _settle(current, now)
+    return Decision(order=current, fired=tuple(fired))
+
+
+def decide(order: Order, event: Event, now: datetime) -> Decision:
+    """Apply ``event`` at ``now``: the next order and commands, or a typed refusal."""
+    settled = advance(order, now)
+    current = settled.order.model_copy(deep=True)
+    event_id = getattr(event, "event_id", None)
+    if event_id is not None and event_id in current.seen_event_ids:
+        return Decision(order=settled.order, duplicate=True, fired=settled.fired)
+    try:
+        commands = _apply(current, event, now)
+    except _Refusal as refusal:
+        return Decision(
+            order=settled.order, refusal=refusal.reason, detail=refusal.detail, fired=settled.fired
+        )
+    if event_id is not None:
+        current.seen_event_ids.append(event_id)
+    current.issued_keys.extend(c.idempotency_key for c in commands)
+    later = _settle(current, now)
+    return Decision(order=current, commands=tuple(commands), fired=(*settled.fired, *later))
+
+
+class _Refusal(Exception):
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+
+
+def _move(order: Order, kind: EventKind) -> None:
+    order.state = TRANSITIONS[(order.state, kind)]
+
+
+def _note(order: Order, at: datetime, source: str, kind: str, detail: str = "", **kw: str) -> None:
+    order.timeline.append(TimelineEntry(at=at, source=source, kind=kind, detail=detail, **kw))
+    order.timeline.sort(key=lambda entry: entry.at)
+
+
+def _lock(order: Order, at: datetime, reason: RefusalReason) -> None:
+    if order.locked_at is None:
+        order.locked_at, order.lock_reason = at, reason
+
+
+def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
+    match event:
+        case UploadTracking():
+            return _upload(order, event, now)
+        case WithdrawTracking():
+            return _withdraw(order, now)
+        case RespondToDispute():
+            return _respond(order, event, now)
+        case ProposeSolution():
+            return _propose(order, event, now)
+        case CarrierScanned():
+            _scanned(order, event, now)
+        case ParcelDelivered():
+            _delivered(order, event, now)
+        case EtaChanged():
+            order.eta, order.eta_changed_at = event.eta, event.at
+            _note(order, event.at, "platform", "eta_changed", f"ETA {event.eta.isoformat()}")
+        case BuyerConfirmed():
+            _note(order, event.at, "buyer", "buyer_confirmed")
+            if (order.state, event.kind) in TRANSITIONS:
+                _move(order, event.kind)
+        case DisputeOpened():
+            _dispute_opened(order, event, now)
+        case BuyerAnsweredSolution():
+            _buyer_answered(order, event)
+        case PlatformRefused():
+            _platform_refused(order, event, now)
+        case _:
+            assert_never(event)
+    return []
+
+
+def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]:
+    if order.state is not S.AWAITING_SHIPMENT:
+        raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}, not awaiting shipment")
+    checked = check_tracking_number(event.carrier, event.tracking_number)
+    if isinstance(checked, TrackingNumberRefused):
+        raise _Refusal(R.INVALID_NUMBER, checked.detail)
+    seq = len(order.past_shipments) + 1
+    order.shipment = Shipment(
+        seq=seq,
+        carrier=checked.carrier,
+        tracking_number=checked.number,
+        validated=checked.validated,
+        uploaded_at=now,
+    )
+    order.locked_at = order.lock_reason = None
+    _move(order, event.kind)
+    _note(order, now, "seller", "tracking_uploaded", f"{checked.carrier} {checked.number}")
+    return [
+        SendTrackingUpload(
+            idempotency_key=order.key(f"upload:{seq}"),
+            order_id=order.facts.order_id,
+            carrier=checked.carrier,
+            tracking_number=checked.number,
+        )
+    ]
+
+
+def _withdraw(order: Order, now: datetime) -> list[Command]:
+    if order.withdrawal_refusal is not None and order.lock_reason is not None:
+        raise _Refusal(order.lock_reason, f"already refused: {order.withdrawal_refusal}")
+    if not order.facts.platform_supports_withdrawal:
+        raise _Refusal(
+            R.WITHDRAWAL_UNSUPPORTED,
+            "the marketplace offers no withdrawal: ask the carrier to void the number (R9)",
+        )
+    shipment = order.shipment
+    if order.state is S.SHIPPED and shipment is not None:
+        shipment.withdrawn_at = now
+        order.past_shipments.append(shipment)
+        order.shipment = None
+        if order.handling_due <= now:
+            order.handling_due = now + order.policy.reupload_grace
+        _move(order, EventKind.WITHDRAWAL_REQUESTED)
+        _note(order, now, "seller", "tracking_withdrawn", shipment.tracking_number)
+        return [
+            SendWithdrawal(
+                idempotency_key=order.key(f"withdraw:{shipment.seq}"),
+                order_id=order.facts.order_id,
+                tracking_number=shipment.tracking_number,
+            )
+        ]
+    if order.locked_at is not None and order.lock_reason is not None:
+        since = order.locked_at.isoformat()
+        raise _Refusal(order.lock_reason, f"locked since {since} ({order.lock_reason.value})")
+    raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}: nothing to withdraw")
+
+
+def _respond(order: Order, event: RespondToDispute, now: datetime) -> list[Command]:
+    dispute = _open_dispute_or_refuse(order, {S.AWAITING_FIRST_RESPONSE})
+    dispute.responded_at = now
+    _move(order, event.kind)
+    _note(order, now, "seller", "dispute_responded", dispute.dispute_id)
+    key = order.key(f"dispute:{dispute.dispute_id}:response")
+    return [
+        SendDisputeResponse(
+            idempotency_key=key, dispute_id=dispute.dispute_id, message=event.message
+        )
+    ]
+
+
+def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Command]:
+    dispute = _open_dispute_or_refuse(order, {S.AWAITING_FIRST_RESPONSE, S.AWAITING_SOLUTION})
+    checked = check_solution(event.solution, order.facts.total)
+    if isinstance(checked, tuple):
+        raise _Refusal(*checked)
+    if dispute.responded_at is None:
+        dispute.responded_at = now
+    dispute.solution, dispute.solution_at = checked, now
+    dispute.solutions_offered += 1
+    _move(order, event.kind)
+    _note(order, now, "seller", "solution_proposed", checked.kind.value)
+    key = order.key(f"dispute:{dispute.dispute_id}:solution:{dispute.solutions_offered}")
+    return [SendSolution(idempotency_key=key, dispute_id=dispute.dispute_id, solution=checked)]
+
+
+def _open_dispute_or_refuse(order: Order, states: set[OrderState]) -> Dispute:
+    if order.state in states and order.dispute is not None:
+        return order.dispute
+    if order.state is S.RULED_AGAINST_SELLER:
+        raise _Refusal(R.DEADLINE_PASSED, order.resolution or "the dispute deadline passed")
+    raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}")
+
+
+def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
+    detail = " ".join(p for p in (event.status, event.description, event.location) if p)
+    _note(order, event.at, "carrier", "scan", detail, code=event.code, event_id=event.event_id)
+    if event.status == "delivered":
+        _delivered(
+            order, ParcelDelivered(event_id=event.event_id, at=event.at, code=event.code), now
+        )
+        return
+    if event.status in NOT_A_SCAN:
+        return
+    if order.first_scan_at is None or event.at < order.first_scan_at:
+        order.first_scan_at = event.at
+    if order.state is S.SHIPPED and order.shipment is not None:
+        _lock(order, min(max(event.at, order.shipment.uploaded_at), now), R.CARRIER_SCANNED)
+    if (order.state, event.kind) in TRANSITIONS:
+        _move(order, event.kind)
+
+
+def _delivered(order: Order, event: ParcelDelivered, now: datetime) -> None:
+    if not any(e.event_id == event.event_id for e in order.timeline):
+        _note(order, event.at, "carrier", "delivered", code=event.code, event_id=event.event_id)
+    if order.delivered_at is None:
+        order.delivered_at = event.at
+    if event.proof is not None:
+        order.proof_of_delivery = event.proof
+    if order.state is S.SHIPPED:
+        _lock(order, min(event.at, now), R.CARRIER_SCANNED)
+    if (order.state, event.kind) in TRANSITIONS:
+        _move(order, event.kind)
+
+
+def _dispute_opened(order: Order, event: DisputeOpened, now: datetime) -> None:
+    _note(order, event.at, "buyer", "dispute_opened", event.reason.value, event_id=event.event_id)
+    if (order.state, event.kind) not in TRANSITIONS:
+        order.notices.append(f"dispute {event.dispute_id} opened while {order.state.value}")
+        return
+    policy = order.policy
+    response_due = event.at + policy.first_response
+    solution_due = event.at + policy.solution
+    if event.platform_response_deadline is not None:
+        response_due = min(response_due, event.platform_response_deadline)
+    if event.platform_solution_deadline is not None:
+        solution_due = min(solution_due, event.platform_solution_deadline)
+    order.dispute = Dispute(
+        dispute_id=event.dispute_id,
+        reason=event.reason,
+        opened_at=event.at,
+        response_due=response_due,
+        solution_due=solution_due,
+    )
+    if order.state is S.SHIPPED:
+        _lock(order, min(event.at, now), R.DISPUTE_OPEN)
+    _move(order, event.kind)
+
+
+def _buyer_answered(order: Order, event: BuyerAnsweredSolution) -> None:
+    _note(order, event.at, "buyer", event.kind.value, event_id=event.event_id)
+    if (order.state, event.kind) not in TRANSITIONS:
+        return
+    _move(order, event.kind)
+    if order.state is S.DISPUTE_RESOLVED and order.dispute and order.dispute.solution:
+        order.resolution = f"buyer accepted {order.dispute.solution.kind.value}"
+
+
+def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:
+    _note(order, event.at, "platform", event.kind.value, f"{event.code}: {event.message}")
+    if (order.state, event.kind) not in TRANSITIONS:
+        return
+    if event.kind is EventKind.PLATFORM_REFUSED_UPLOAD and order.shipment is not None:
+        # The number never got attached: the shipment (and any lock it caused) is void.
+        order.past_shipments.append(order.shipment)
+        order.shipment = None
+        order.locked_at = order.lock_reason = None
+        _move(order, event.kind)
+    elif event.kind is EventKind.PLATFORM_REFUSED_WITHDRAWAL and _last_withdrawn(order):
+        order.shipment = order.past_shipments.pop()
+        order.shipment.withdrawn_at = None
+        order.locked_at, order.lock_reason = now, _platform_reason(event.code)
+        order.withdrawal_refusal = f"{event.code}: {event.message}"
+        _move(order, event.kind)
+
+
+def _last_withdrawn(order: Order) -> bool:
+    return bool(order.past_shipments) and order.past_shipments[-1].withdrawn_at is not None
+
+
+def _platform_reason(code: str) -> RefusalReason:
+    try:
+        return RefusalReason(code)
+    except ValueError:
+        return R.PLATFORM_REFUSED
+
+
+def _settle(order: Order, now: datetime) -> list[Deadline]:
+    fired: list[Deadline] = []
+    while True:
+        due = [d for d in pending_deadlines(order) if d.at <= now]
+        if not due:
+            return fired
+        deadline = due[0]
+        order.fired.append(deadline.key)
+        fired.append(deadline)
+        _note(order, deadline.at, "clock", deadline.kind.value, deadline.label)
+        if deadline.event is None:
+            order.notices.append(f"{deadline.at.isoformat()} reminder: {deadline.label}")
+            continue
+        _move(order, deadline.event)
+        _on_deadline(order, deadline)
+
+
+def _on_deadline(order: Order, deadline: Deadline) -> None:
+    kind = deadline.kind
+    if kind in _LOCK_REASON and order.shipment is not None:
+        # An ETA moved closer locks when the move became known, not when the guard "was" due.
+        known = [deadline.at, order.shipment.uploaded_at, order.eta_changed_at or deadline.at]
+        _lock(order, max(known), _LOCK_REASON[kind])
+    elif kind in (DeadlineKind.FIRST_RESPONSE, DeadlineKind.SOLUTION):
+        order.refund_from_deposit = order.facts.total
+        order.resolution = f"ruled against the seller: {kind.value} deadline missed"
+    elif kind is DeadlineKind.TRACKING_HORIZON:
+        order.notices.append("tracking expired: open a carrier claim or reship (R11)")
+    elif kind is DeadlineKind.HANDLING:
+        order.resolution = "closed unfulfilled: not shipped within the handling time (R3a)"

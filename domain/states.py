@@ -1,0 +1,125 @@
+"""The order lifecycle's states, event kinds and transitions table: the README diagram's source."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final
+
+
+class OrderState(StrEnum):
+    """Where an order stands after payment."""
+
+    AWAITING_SHIPMENT = "awaiting_shipment"
+    SHIPPED = "shipped"
+    """Tracking uploaded, cancel window open: the number can still be withdrawn."""
+    LOCKED = "locked"
+    """In transit: the number can no longer be withdrawn (one-way)."""
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CLOSED_UNFULFILLED = "closed_unfulfilled"
+    TRACKING_EXPIRED = "tracking_expired"
+    AWAITING_FIRST_RESPONSE = "dispute_awaiting_response"
+    AWAITING_SOLUTION = "dispute_awaiting_solution"
+    SOLUTION_OFFERED = "dispute_solution_offered"
+    DISPUTE_RESOLVED = "dispute_resolved"
+    RULED_AGAINST_SELLER = "ruled_against_seller"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the order's life is over (its workflow ends)."""
+        return self in TERMINAL_STATES
+
+    @property
+    def in_dispute(self) -> bool:
+        """Whether a buyer dispute is open."""
+        return self in DISPUTE_STATES
+
+
+TERMINAL_STATES: Final = frozenset(
+    {
+        OrderState.COMPLETED,
+        OrderState.CLOSED_UNFULFILLED,
+        OrderState.DISPUTE_RESOLVED,
+        OrderState.RULED_AGAINST_SELLER,
+    }
+)
+DISPUTE_STATES: Final = frozenset(
+    {OrderState.AWAITING_FIRST_RESPONSE, OrderState.AWAITING_SOLUTION, OrderState.SOLUTION_OFFERED}
+)
+
+
+class EventKind(StrEnum):
+    """What can happen to an order: seller commands, outside facts, and deadlines reached."""
+
+    # Seller commands
+    TRACKING_UPLOADED = "tracking_uploaded"
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"
+    SELLER_RESPONDED = "seller_responded"
+    SOLUTION_PROPOSED = "solution_proposed"
+    # Facts from the carrier, the platform and the buyer
+    CARRIER_SCANNED = "carrier_scanned"
+    ETA_CHANGED = "eta_changed"
+    PARCEL_DELIVERED = "parcel_delivered"
+    BUYER_CONFIRMED = "buyer_confirmed"
+    DISPUTE_OPENED = "dispute_opened"
+    BUYER_ACCEPTED_SOLUTION = "buyer_accepted_solution"
+    BUYER_REJECTED_SOLUTION = "buyer_rejected_solution"
+    PLATFORM_REFUSED_UPLOAD = "platform_refused_upload"
+    PLATFORM_REFUSED_WITHDRAWAL = "platform_refused_withdrawal"
+    # Deadlines reached
+    HANDLING_TIME_OVER = "handling_time_over"
+    CANCEL_WINDOW_OVER = "cancel_window_over"
+    ETA_WITHIN_GUARD = "eta_within_guard"
+    TRACKING_HORIZON_OVER = "tracking_horizon_over"
+    FIRST_RESPONSE_MISSED = "first_response_missed"
+    SOLUTION_MISSED = "solution_missed"
+
+
+S = OrderState
+E = EventKind
+_SHIPPED_ONWARD = (S.SHIPPED, S.LOCKED, S.DELIVERED, S.TRACKING_EXPIRED)
+
+TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
+    (S.AWAITING_SHIPMENT, E.TRACKING_UPLOADED): S.SHIPPED,
+    (S.AWAITING_SHIPMENT, E.HANDLING_TIME_OVER): S.CLOSED_UNFULFILLED,
+    (S.SHIPPED, E.WITHDRAWAL_REQUESTED): S.AWAITING_SHIPMENT,
+    (S.SHIPPED, E.CARRIER_SCANNED): S.LOCKED,
+    (S.SHIPPED, E.CANCEL_WINDOW_OVER): S.LOCKED,
+    (S.SHIPPED, E.ETA_WITHIN_GUARD): S.LOCKED,
+    (S.SHIPPED, E.ETA_CHANGED): S.SHIPPED,
+    (S.SHIPPED, E.PLATFORM_REFUSED_UPLOAD): S.AWAITING_SHIPMENT,
+    (S.LOCKED, E.PLATFORM_REFUSED_UPLOAD): S.AWAITING_SHIPMENT,
+    (S.AWAITING_SHIPMENT, E.PLATFORM_REFUSED_WITHDRAWAL): S.LOCKED,
+    (S.LOCKED, E.CARRIER_SCANNED): S.LOCKED,
+    (S.LOCKED, E.ETA_CHANGED): S.LOCKED,
+    (S.LOCKED, E.TRACKING_HORIZON_OVER): S.TRACKING_EXPIRED,
+    (S.TRACKING_EXPIRED, E.CARRIER_SCANNED): S.TRACKING_EXPIRED,
+    (S.DELIVERED, E.CARRIER_SCANNED): S.DELIVERED,
+    (S.DELIVERED, E.BUYER_CONFIRMED): S.COMPLETED,
+    **{(s, E.PARCEL_DELIVERED): S.DELIVERED for s in _SHIPPED_ONWARD},
+    **{(s, E.DISPUTE_OPENED): S.AWAITING_FIRST_RESPONSE for s in _SHIPPED_ONWARD},
+    **{(s, E.BUYER_CONFIRMED): S.COMPLETED for s in (S.SHIPPED, S.LOCKED, S.TRACKING_EXPIRED)},
+    (S.AWAITING_FIRST_RESPONSE, E.SELLER_RESPONDED): S.AWAITING_SOLUTION,
+    (S.AWAITING_FIRST_RESPONSE, E.SOLUTION_PROPOSED): S.SOLUTION_OFFERED,
+    (S.AWAITING_FIRST_RESPONSE, E.FIRST_RESPONSE_MISSED): S.RULED_AGAINST_SELLER,
+    (S.AWAITING_SOLUTION, E.SOLUTION_PROPOSED): S.SOLUTION_OFFERED,
+    (S.AWAITING_SOLUTION, E.SOLUTION_MISSED): S.RULED_AGAINST_SELLER,
+    (S.SOLUTION_OFFERED, E.BUYER_ACCEPTED_SOLUTION): S.DISPUTE_RESOLVED,
+    (S.SOLUTION_OFFERED, E.BUYER_REJECTED_SOLUTION): S.AWAITING_SOLUTION,
+    **{(s, E.CARRIER_SCANNED): s for s in DISPUTE_STATES},
+    **{(s, E.PARCEL_DELIVERED): s for s in DISPUTE_STATES},
+    **{(s, E.ETA_CHANGED): s for s in (*DISPUTE_STATES, S.DELIVERED, S.TRACKING_EXPIRED)},
+}
+"""(state, event) -> next state. A pair not in the table is refused (a seller command) or only
+recorded on the timeline (an outside fact)."""
+
+
+def mermaid_diagram() -> str:
+    """The state diagram, generated from ``TRANSITIONS`` (the README embeds it verbatim)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {S.AWAITING_SHIPMENT.value}"]
+    for (source, event), target in TRANSITIONS.items():
+        if source != target:
+            lines.append(f"    {source.value} --> {target.value}: {event.value}")
+    lines.extend(f"    {state.value} --> [*]" for state in OrderState if state.is_terminal)
+    return "\n".join(lines)
