@@ -1,0 +1,192 @@
+"""R10 normalised tracking: scan events, the merged timeline, and what it says about the parcel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.ports import RawScan
+from domain.tracking_codes import (
+    UNKNOWN,
+    IncidentReason,
+    Normalised,
+    TrackingStatus,
+    from_17track,
+    from_aftership,
+)
+
+__all__ = [
+    "IncidentReason",
+    "ProofOfDelivery",
+    "ScanEvent",
+    "TrackingSource",
+    "TrackingStatus",
+    "current_incident",
+    "current_status",
+    "customs_held_since",
+    "customs_hold_exceeded",
+    "first_scan_at",
+    "has_scanned",
+    "merge",
+    "normalise",
+    "proof_of_delivery",
+]
+
+# Statuses that say the carrier has not got the parcel yet (R8: a label is not a pickup).
+NOT_YET_SCANNED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED})
+NOT_A_SCAN = NOT_YET_SCANNED | {TrackingStatus.EXPIRED}
+
+_SIGNER = re.compile(r"signed\s+(?:for\s+)?by[:\s]+([^,;]+)", re.IGNORECASE)
+_PHOTO = re.compile(r"photo:?\s*(https?://[^\s,;]+)", re.IGNORECASE)
+
+
+class TrackingSource(StrEnum):
+    """Where a scan came from, which decides the table its code is read with."""
+
+    SEVENTEEN_TRACK = "17track"
+    AFTERSHIP = "aftership"
+    CARRIER = "carrier"
+
+
+class ProofOfDelivery(BaseModel):
+    """The carrier's proof that a parcel was delivered (R13): who signed, when, a photo."""
+
+    model_config = ConfigDict(frozen=True)
+
+    signer: str
+    at: AwareDatetime
+    photo_url: str = ""
+
+
+class ScanEvent(BaseModel):
+    """One carrier scan, normalised; ``code`` keeps the carrier's own code verbatim (T1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    at: AwareDatetime
+    code: str
+    status: TrackingStatus
+    incident: IncidentReason | None = None
+    description: str = ""
+    location: str = ""
+    source: TrackingSource
+    signer: str = ""
+    photo_url: str = ""
+
+
+_OWN_CODES = frozenset(status.value for status in TrackingStatus)
+
+
+def _from_own(code: str) -> Normalised:
+    return (TrackingStatus(code), None) if code in _OWN_CODES else UNKNOWN
+
+
+NORMALISERS: dict[TrackingSource, Callable[[str], Normalised]] = {
+    TrackingSource.SEVENTEEN_TRACK: from_17track,
+    TrackingSource.AFTERSHIP: from_aftership,
+    TrackingSource.CARRIER: _from_own,
+}
+
+
+def normalise(raw: RawScan, source: TrackingSource) -> ScanEvent:
+    """The normalised event of one raw scan; a delivery's signer and photo come from its text."""
+    status, incident = NORMALISERS[source](raw.code)
+    signer = photo = ""
+    if status is TrackingStatus.DELIVERED:
+        if found := _SIGNER.search(raw.description):
+            signer = found.group(1).strip()
+        if found := _PHOTO.search(raw.description):
+            photo = found.group(1)
+    return ScanEvent(
+        event_id=raw.event_id,
+        at=raw.at,
+        code=raw.code,
+        status=status,
+        incident=incident,
+        description=raw.description,
+        location=raw.location,
+        source=source,
+        signer=signer,
+        photo_url=photo,
+    )
+
+
+def merge(events: Iterable[ScanEvent], new: Iterable[ScanEvent]) -> tuple[ScanEvent, ...]:
+    """The timeline with ``new`` added: duplicates dropped, every event placed by its time (T2)."""
+    ids: set[str] = set()
+    keys: set[tuple[datetime, str]] = set()
+    kept: list[ScanEvent] = []
+    for event in (*events, *new):
+        key = (event.at, event.code)
+        if event.event_id in ids or key in keys:
+            continue
+        ids.add(event.event_id)
+        keys.add(key)
+        kept.append(event)
+    # sorted() is stable: events at the same instant keep the order they arrived in.
+    return tuple(sorted(kept, key=lambda e: e.at))
+
+
+def _by_time(events: Iterable[ScanEvent]) -> list[ScanEvent]:
+    return sorted(events, key=lambda e: e.at)
+
+
+def has_scanned(events: Iterable[ScanEvent]) -> bool:
+    """Whether the carrier has ever had the parcel, over the whole history (R4, R8)."""
+    return any(e.status not in NOT_A_SCAN for e in events)
+
+
+def first_scan_at(events: Iterable[ScanEvent]) -> datetime | None:
+    """When the carrier first scanned the parcel, if it has."""
+    return min((e.at for e in events if e.status not in NOT_A_SCAN), default=None)
+
+
+def current_status(events: Iterable[ScanEvent]) -> TrackingStatus:
+    """The status now: never back from delivered, nor from scanned to not yet scanned."""
+    ordered = _by_time(events)
+    if not ordered:
+        return TrackingStatus.PENDING
+    if any(e.status is TrackingStatus.DELIVERED for e in ordered):
+        return TrackingStatus.DELIVERED
+    scanned = [e for e in ordered if e.status not in NOT_YET_SCANNED]
+    return (scanned or ordered)[-1].status
+
+
+def current_incident(events: Iterable[ScanEvent]) -> IncidentReason | None:
+    """The trouble the latest scan reports (lost, damaged, returned...), if any."""
+    ordered = _by_time(events)
+    if not ordered or current_status(ordered) is TrackingStatus.DELIVERED:
+        return None
+    return ordered[-1].incident
+
+
+def customs_held_since(events: Iterable[ScanEvent]) -> datetime | None:
+    """When the current, unbroken stay in customs began (R12); None when not in customs."""
+    ordered = _by_time(events)
+    if current_status(ordered) is not TrackingStatus.CUSTOMS:
+        return None
+    since = ordered[-1].at
+    for event in reversed(ordered):
+        if event.status is not TrackingStatus.CUSTOMS:
+            break
+        since = event.at
+    return since
+
+
+def customs_hold_exceeded(events: Iterable[ScanEvent], now: datetime, limit: timedelta) -> bool:
+    """Whether the parcel has been held in customs for more than ``limit`` at ``now`` (R12)."""
+    since = customs_held_since(events)
+    return since is not None and now - since > limit
+
+
+def proof_of_delivery(events: Iterable[ScanEvent]) -> ProofOfDelivery | None:
+    """The carrier's proof of delivery (R13), from the latest delivery scan that carries one."""
+    for event in reversed(_by_time(events)):
+        if event.status is TrackingStatus.DELIVERED and (event.signer or event.photo_url):
+            return ProofOfDelivery(signer=event.signer, at=event.at, photo_url=event.photo_url)
+    return None
