@@ -1,0 +1,61 @@
+"""Pure builders of 17TRACK v2.2 requests: what to send, never how."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.seventeentrack.units import DOMAIN_MAX_BATCH, TOKEN_HEADER, carrier_key
+
+Pair = tuple[str, str]  # (our carrier code, tracking number)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One HTTP call: method, a path relative to the API base URL, JSON body and headers."""
+
+    method: str
+    path: str
+    json: list[dict[str, Any]]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def batched(numbers: Sequence[Pair], size: int) -> Iterator[list[Pair]]:
+    """``numbers`` in batches of at most ``size`` (1..50, R12), first come first sent."""
+    if not 1 <= size <= DOMAIN_MAX_BATCH:
+        msg = f"batch size must be between 1 and {DOMAIN_MAX_BATCH}, got {size}"
+        raise ValueError(msg)
+    for start in range(0, len(numbers), size):
+        yield list(numbers[start : start + size])
+
+
+def number_items(numbers: Sequence[Pair]) -> list[dict[str, Any]]:
+    """The JSON array items 17TRACK expects; unknown carriers are left to auto-detection."""
+    items: list[dict[str, Any]] = []
+    for carrier, number in numbers:
+        item: dict[str, Any] = {"number": number}
+        if (key := carrier_key(carrier)) is not None:
+            item["carrier"] = key
+        items.append(item)
+    return items
+
+
+def _post(path: str, numbers: Sequence[Pair], token: str) -> HttpRequest:
+    headers = {TOKEN_HEADER: token, "Content-Type": "application/json"}
+    return HttpRequest("POST", path, number_items(numbers), headers)
+
+
+def build_register(numbers: Sequence[Pair], token: str) -> HttpRequest:
+    """Start tracking ``numbers`` (one batch)."""
+    return _post("register", numbers, token)
+
+
+def build_gettrackinfo(numbers: Sequence[Pair], token: str) -> HttpRequest:
+    """Read the current tracking of ``numbers`` (one batch)."""
+    return _post("gettrackinfo", numbers, token)
+
+
+def build_stoptrack(numbers: Sequence[Pair], token: str) -> HttpRequest:
+    """Stop tracking ``numbers`` (one batch)."""
+    return _post("stoptrack", numbers, token)
