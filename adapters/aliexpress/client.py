@@ -1,0 +1,296 @@
+"""The AliExpress Open Platform client: a thin httpx transport over the pure builders and parsers.
+
+The platform's writes are not idempotent. A write whose outcome is unknown (a timeout after
+sending, a dropped connection, a 5xx, a platform-side failure) is never blindly resent: the
+client first READS (the order's declared numbers, the dispute's solutions, the conversation)
+and only resends when the read shows the write did not land. Keys that completed are
+remembered, and so are refusals, so one idempotency key never yields two side effects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from adapters.aliexpress import requests as build
+from adapters.aliexpress import responses as parse
+from adapters.aliexpress.idempotency import KeyMemory
+from domain.errors import AmbiguousWriteError, PlatformRefused, PortError, TransientPortError
+from domain.money import Money
+from domain.ports import PlatformDispute, PlatformOrder, Solution, SolutionKind
+
+
+class _NotSent(Exception):
+    """The request never reached the platform: resending is safe."""
+
+
+class AliExpressClient:
+    """``domain.ports.Platform`` over the AliExpress Open Platform gateway (or the simulator)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        app_key: str,
+        app_secret: str,
+        access_token: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        supports_withdrawal: bool = False,
+        timeout: float = 10.0,
+        max_write_attempts: int = 3,
+        retry_delay: float = 0.2,
+    ) -> None:
+        self._url = base_url.rstrip("/") + build.GATEWAY_PATH
+        self._app_key = app_key
+        self._app_secret = app_secret
+        self._session = access_token
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient()
+        self._clock = clock
+        self._supports_withdrawal = supports_withdrawal
+        self._timeout = timeout
+        self._max_write_attempts = max_write_attempts
+        self._retry_delay = retry_delay
+        self._keys = KeyMemory()
+        self._buyers: dict[str, str] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    @property
+    def supports_withdrawal(self) -> bool:
+        """False for the real platform (no public withdraw API); the simulator has one."""
+        return self._supports_withdrawal
+
+    # Reads.
+
+    async def order_snapshot(self, order_id: str) -> parse.OrderSnapshot:
+        """The order with its buyer and the tracking numbers declared on it."""
+        return parse.parse_order(await self._read(build.find_order(order_id)))
+
+    async def get_order(self, order_id: str) -> PlatformOrder:
+        """The order's status, estimated delivery and the platform's own deadline."""
+        return (await self.order_snapshot(order_id)).order
+
+    async def list_disputes(self, order_id: str | None = None) -> list[PlatformDispute]:
+        """The seller's disputes (first page), optionally one order's."""
+        found = parse.parse_dispute_list(await self._read(build.issue_list(order_id)))
+        self._buyers.update((dispute.dispute_id, buyer) for dispute, buyer in found)
+        return [dispute for dispute, _ in found]
+
+    async def dispute_snapshot(self, dispute_id: str) -> parse.DisputeSnapshot:
+        """The dispute with its buyer and every solution on the table."""
+        call = build.issue_detail(dispute_id, self._buyers.get(dispute_id))
+        snapshot = parse.parse_dispute(await self._read(call))
+        self._buyers[dispute_id] = snapshot.buyer_login_id
+        return snapshot
+
+    async def get_dispute(self, dispute_id: str) -> PlatformDispute:
+        """One dispute with the platform's own deadlines."""
+        return (await self.dispute_snapshot(dispute_id)).dispute
+
+    async def messages(self, order_id: str) -> list[parse.Message]:
+        """The order's conversation with the buyer."""
+        return parse.parse_messages(await self._read(build.list_messages(order_id)))
+
+    # Writes.
+
+    async def upload_tracking(
+        self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
+    ) -> None:
+        """Declare the order shipped (R1); refusals (duplicate, state) raise PlatformRefused."""
+
+        async def landed() -> bool:
+            snapshot = await self.order_snapshot(order_id)
+            return any(s.tracking_number == tracking_number for s in snapshot.shipments)
+
+        call = build.ship(order_id, carrier, tracking_number, idempotency_key)
+        await self._write(call, idempotency_key, landed)
+
+    async def modify_tracking(
+        self,
+        order_id: str,
+        old: tuple[str, str],
+        new: tuple[str, str],
+        idempotency_key: str,
+    ) -> None:
+        """Replace the declared (carrier, number) ``old`` with ``new``."""
+
+        async def landed() -> bool:
+            numbers = {s.tracking_number for s in (await self.order_snapshot(order_id)).shipments}
+            return new[1] in numbers and old[1] not in numbers
+
+        await self._write(
+            build.modify_shipment(order_id, old, new, idempotency_key), idempotency_key, landed
+        )
+
+    async def withdraw_tracking(
+        self, order_id: str, tracking_number: str, idempotency_key: str
+    ) -> None:
+        """Withdraw the tracking number (R4); refusals carry the reason as their code."""
+        if not self._supports_withdrawal:
+            raise PlatformRefused(
+                "WITHDRAW_UNSUPPORTED", "AliExpress has no public API to withdraw a tracking number"
+            )
+
+        async def landed() -> bool:
+            snapshot = await self.order_snapshot(order_id)
+            return all(s.tracking_number != tracking_number for s in snapshot.shipments)
+
+        call = build.withdraw_shipment(order_id, tracking_number, idempotency_key)
+        await self._write(call, idempotency_key, landed)
+
+    async def answer_dispute(self, dispute_id: str, message: str, idempotency_key: str) -> None:
+        """The first response (R14): a message on the disputed order's conversation."""
+        if self._keys.done(idempotency_key):
+            return
+        snapshot = await self.dispute_snapshot(dispute_id)
+        await self.message_buyer(snapshot.dispute.order_id, message, idempotency_key)
+
+    async def propose_solution(
+        self, dispute_id: str, solution: Solution, idempotency_key: str
+    ) -> None:
+        """Offer a solution (R14). A full refund without an amount accepts the buyer's own."""
+        if self._keys.done(idempotency_key):
+            return
+        snapshot = await self.dispute_snapshot(dispute_id)
+        buyer_solution = next(iter(snapshot.buyer_solutions), None)
+        if solution.kind is SolutionKind.FULL_REFUND and solution.refund is None:
+            if buyer_solution is None:
+                raise PlatformRefused("SOLUTION_TYPE_INVALID", "no buyer solution to accept")
+            await self._agree(
+                dispute_id, snapshot.buyer_login_id, buyer_solution.solution_id, idempotency_key
+            )
+            return
+        wanted = (build.solution_type(solution), solution.refund or Money(minor=0))
+        buyer_solution_id = buyer_solution.solution_id if buyer_solution else None
+        call = build.save_solution(
+            dispute_id, snapshot.buyer_login_id, buyer_solution_id, solution, idempotency_key
+        )
+
+        async def landed() -> bool:
+            seller = (await self.dispute_snapshot(dispute_id)).seller_solutions
+            return any((line.solution_type, line.refund) == wanted for line in seller)
+
+        await self._write(call, idempotency_key, landed)
+
+    async def _agree(
+        self, dispute_id: str, buyer_login_id: str, solution_id: str, idempotency_key: str
+    ) -> None:
+        async def landed() -> bool:
+            buyer = (await self.dispute_snapshot(dispute_id)).buyer_solutions
+            return any(s.solution_id == solution_id and s.status == "reached" for s in buyer)
+
+        call = build.agree_solution(dispute_id, buyer_login_id, solution_id, idempotency_key)
+        await self._write(call, idempotency_key, landed)
+
+    async def message_buyer(self, order_id: str, text: str, idempotency_key: str) -> None:
+        """Send the buyer a message on the order (R16: a reship's new number)."""
+        if self._keys.done(idempotency_key):
+            return
+        buyer = (await self.order_snapshot(order_id)).buyer_login_id
+
+        async def landed() -> bool:
+            return any(m.content == text for m in await self.messages(order_id))
+
+        call = build.add_message(order_id, buyer, text, idempotency_key)
+        await self._write(call, idempotency_key, landed)
+
+    # Transport.
+
+    async def _post(self, call: build.ApiCall) -> httpx.Response:
+        form = build.signed_form(
+            call,
+            app_key=self._app_key,
+            app_secret=self._app_secret,
+            session=self._session,
+            timestamp_ms=int(self._clock().timestamp() * 1000),
+        )
+        try:
+            return await self._http.post(self._url, data=form, timeout=self._timeout)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _NotSent(f"{call.method}: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            raise AmbiguousWriteError(f"{call.method}: no answer ({exc!r})") from exc
+
+    async def _read(self, call: build.ApiCall) -> object:
+        try:
+            response = await self._post(call)
+        except (_NotSent, AmbiguousWriteError) as exc:
+            raise TransientPortError(str(exc)) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientPortError(f"{call.method}: HTTP {response.status_code}")
+        return _json(call.method, response)
+
+    async def _write(
+        self, call: build.ApiCall, key: str, landed: Callable[[], Awaitable[bool]]
+    ) -> None:
+        if self._keys.done(key):
+            return
+        if self._keys.is_uncertain(key) and await self._check(call, landed):
+            self._keys.complete(key)
+            return
+        for attempt in range(self._max_write_attempts):
+            if attempt:
+                await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
+            try:
+                response = await self._post(call)
+            except _NotSent:
+                continue
+            except AmbiguousWriteError:
+                pass
+            else:
+                if response.status_code == 429:
+                    continue
+                if response.status_code < 500:
+                    try:
+                        parse.parse_write(call.method, _json(call.method, response))
+                    except PlatformRefused as refused:
+                        self._keys.refuse(key, refused)
+                        raise
+                    except TransientPortError:
+                        pass
+                    else:
+                        self._keys.complete(key)
+                        return
+            self._keys.uncertain(key)
+            if await self._check(call, landed):
+                self._keys.complete(key)
+                return
+        if self._keys.is_uncertain(key):
+            raise AmbiguousWriteError(f"{call.method} [{key}]: outcome unknown after retries")
+        raise TransientPortError(f"{call.method} [{key}]: the platform could not be reached")
+
+    async def _check(self, call: build.ApiCall, landed: Callable[[], Awaitable[bool]]) -> bool:
+        try:
+            return await landed()
+        except PortError as exc:
+            raise AmbiguousWriteError(f"{call.method}: could not read back ({exc})") from exc
+
+
+def _json(method: str, response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise TransientPortError(
+            f"{method}: HTTP {response.status_code}, body is not JSON"
+        ) from exc

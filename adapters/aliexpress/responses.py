@@ -1,0 +1,284 @@
+"""Pure parsers of AliExpress gateway responses into domain models, with the error mapping table.
+
+A successful body is ``{"<method with dots as underscores>_response": {...}}``; a gateway
+error is ``{"error_response": {"type", "code", "msg", "sub_code", "sub_msg", "request_id"}}``.
+Writes may also answer 200 with a business failure inside the payload (``result_success:
+false`` with ``result_error_code``/``result_error_desc``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from adapters.aliexpress.requests import FIND_ORDER, ISSUE_DETAIL, ISSUE_LIST, LIST_MESSAGES
+from domain.errors import (
+    PermanentPortError,
+    PlatformRefused,
+    PortError,
+    RefusalReason,
+    TransientPortError,
+)
+from domain.money import Money
+from domain.ports import PlatformDispute, PlatformOrder
+
+PLATFORM_TZ = timezone(timedelta(hours=8))
+"""Times come as ``yyyy-MM-dd HH:mm:ss`` without a zone; GMT+8 is the TOP convention (unconfirmed
+for every AliExpress field)."""
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# Throttling and the platform's own failures: worth retrying.
+TRANSIENT_CODES = frozenset(
+    {"ApiCallLimit", "AppCallLimit", "7", "15", "UnknownRuntimeException", "ServiceUnavailable"}
+)
+# Credentials and signatures: retrying cannot help, and it is not a business refusal.
+CREDENTIAL_CODES = frozenset(
+    {
+        "IncompleteSignature",
+        "InvalidSignature",
+        "IllegalAccessToken",
+        "AppWhiteIpLimit",
+        "InvalidAppKey",
+        "25",
+        "27",
+        "29",
+    }
+)
+# The platform's business codes that name one of our refusal reasons (the simulator's codes;
+# the real platform's codes for these cases are not public, they map to PLATFORM_REFUSED).
+REFUSAL_REASONS: Mapping[str, RefusalReason] = {
+    "LOGISTICS_NO_DUPLICATE": RefusalReason.DUPLICATE,
+    "LOGISTICS_NO_INVALID": RefusalReason.INVALID_NUMBER,
+    "WITHDRAW_WINDOW_CLOSED": RefusalReason.WINDOW_CLOSED,
+    "WITHDRAW_CARRIER_SCANNED": RefusalReason.CARRIER_SCANNED,
+    "WITHDRAW_DISPUTE_OPEN": RefusalReason.DISPUTE_OPEN,
+    "WITHDRAW_ETA_TOO_CLOSE": RefusalReason.ETA_TOO_CLOSE,
+    "WITHDRAW_UNSUPPORTED": RefusalReason.WITHDRAWAL_UNSUPPORTED,
+    "ORDER_STATUS_INVALID": RefusalReason.WRONG_STATE,
+    "ISSUE_STATUS_INVALID": RefusalReason.WRONG_STATE,
+    "ISSUE_DEADLINE_PASSED": RefusalReason.DEADLINE_PASSED,
+    "REFUND_AMOUNT_INVALID": RefusalReason.INVALID_AMOUNT,
+    "SOLUTION_TYPE_INVALID": RefusalReason.INVALID_SOLUTION,
+}
+
+
+def refusal_reason(code: str) -> RefusalReason:
+    """Our reason for a ``PlatformRefused.code`` (``platform_refused`` when unknown)."""
+    return REFUSAL_REASONS.get(code, RefusalReason.PLATFORM_REFUSED)
+
+
+def error_from(error: Mapping[str, Any]) -> PortError:
+    """The exception for one ``error_response`` object (the mapping table)."""
+    code = str(error.get("code", ""))
+    sub_code = str(error.get("sub_code") or "")
+    message = str(error.get("sub_msg") or error.get("msg") or error.get("message") or code)
+    kind = str(error.get("type", "")).upper()
+    if code in CREDENTIAL_CODES:
+        return PermanentPortError(f"{code}: {message}")
+    if sub_code.startswith("isv."):
+        return PlatformRefused(sub_code, message)
+    if code in TRANSIENT_CODES or kind in {"ISP", "SYSTEM"} or sub_code.startswith("isp."):
+        return TransientPortError(f"{code} {sub_code}: {message}".strip())
+    return PlatformRefused(sub_code or code, message)
+
+
+def payload(method: str, body: object) -> Mapping[str, Any]:
+    """The method's response object, or the mapped error raised."""
+    if not isinstance(body, Mapping):
+        raise TransientPortError(f"{method}: the gateway answered something other than JSON")
+    if "error_response" in body:
+        raise error_from(body["error_response"])
+    if {"code", "type"} <= body.keys() and str(body["code"]) != "0":
+        raise error_from(body)  # The GOP-style error shape of the REST endpoints.
+    key = method.replace(".", "_") + "_response"
+    inner = body.get(key)
+    if not isinstance(inner, Mapping):
+        raise TransientPortError(f"{method}: the response lacks {key}")
+    return inner
+
+
+def parse_write(method: str, body: object) -> None:
+    """Accept a write's answer or raise: the gateway error or the business refusal inside."""
+    inner = payload(method, body)
+    nested = inner.get("result")
+    result: Mapping[str, Any] = nested if isinstance(nested, Mapping) else inner
+    if result.get("result_success") is False or result.get("is_success") is False:
+        code = str(result.get("result_error_code") or result.get("error_code") or "REFUSED")
+        desc = result.get("result_error_desc") or result.get("error_message") or code
+        raise PlatformRefused(code, str(desc))
+    if result.get("result_object") is False:
+        raise PlatformRefused("REFUSED", f"{method} returned result_object=false")
+
+
+def parse_time(value: object) -> datetime | None:
+    """A platform time (zone-less, ``PLATFORM_TZ``) as an aware datetime; empty is None."""
+    if not value:
+        return None
+    return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=PLATFORM_TZ)
+
+
+def format_time(value: datetime) -> str:
+    """An aware datetime in the platform's wire format."""
+    return value.astimezone(PLATFORM_TZ).strftime(TIME_FORMAT)
+
+
+def money(amount: object, currency: object) -> Money | None:
+    """``"12.30"`` + ``"USD"`` as Money; None when the amount is empty."""
+    if amount in (None, ""):
+        return None
+    major, _, minor = str(amount).partition(".")
+    return Money(minor=int(major) * 100 + int((minor + "00")[:2]), currency=str(currency or "USD"))
+
+
+def _items(container: object, key: str) -> list[Mapping[str, Any]]:
+    """The list the platform wraps in ``{"<dto name>": [...]}`` (absent means empty)."""
+    if not isinstance(container, Mapping):
+        return []
+    value = container.get(key, [])
+    return [item for item in value if isinstance(item, Mapping)]
+
+
+class Shipment(BaseModel):
+    """A tracking number declared on an order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    carrier: str
+    tracking_number: str
+    sent_at: datetime | None = None
+
+
+class OrderSnapshot(BaseModel):
+    """An order with what the client needs to reconcile writes: buyer and declared numbers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order: PlatformOrder
+    buyer_login_id: str
+    shipments: tuple[Shipment, ...] = ()
+
+
+def parse_order(body: object) -> OrderSnapshot:
+    """``aliexpress.trade.new.redefining.findorderbyid``."""
+    target = payload(FIND_ORDER, body).get("target") or {}
+    infos = _items(target.get("logistic_info_list"), "aeop_order_logistics_info")
+    shipments = tuple(
+        Shipment(
+            carrier=str(info.get("logistics_service", "")),
+            tracking_number=str(info.get("logistics_no", "")),
+            sent_at=parse_time(info.get("gmt_send")),
+        )
+        for info in infos
+    )
+    order = PlatformOrder(
+        order_id=str(target.get("id", "")),
+        status=str(target.get("order_status", "")),
+        # Neither field name is in the public docs; the simulator sends both.
+        estimated_delivery=parse_time(target.get("estimated_delivery_time")),
+        status_deadline=parse_time(target.get("status_deadline_time")),
+    )
+    buyer = target.get("buyerloginid") or (target.get("buyer_info") or {}).get("login_id", "")
+    return OrderSnapshot(order=order, buyer_login_id=str(buyer), shipments=shipments)
+
+
+class SolutionLine(BaseModel):
+    """One solution on a dispute, whoever proposed it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    solution_id: str
+    owner: str
+    solution_type: str
+    refund: Money | None = None
+    status: str = ""
+
+
+class DisputeSnapshot(BaseModel):
+    """A dispute with the buyer and the solutions on the table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dispute: PlatformDispute
+    buyer_login_id: str
+    buyer_solutions: tuple[SolutionLine, ...] = ()
+    seller_solutions: tuple[SolutionLine, ...] = ()
+
+
+def _solutions(container: object) -> tuple[SolutionLine, ...]:
+    return tuple(
+        SolutionLine(
+            solution_id=str(item.get("id", "")),
+            owner=str(item.get("solution_owner", "")),
+            solution_type=str(item.get("solution_type", "")),
+            refund=money(item.get("refund_money"), item.get("refund_money_currency")),
+            status=str(item.get("status", "")),
+        )
+        for item in _items(container, "solution_api_dto")
+    )
+
+
+def parse_dispute(body: object) -> DisputeSnapshot:
+    """``aliexpress.issue.detail.get``."""
+    result = payload(ISSUE_DETAIL, body).get("result_object") or {}
+    dispute = PlatformDispute(
+        dispute_id=str(result.get("id", "")),
+        order_id=str(result.get("order_id", "")),
+        reason=str(result.get("issue_reason") or result.get("issue_reason_id", "")),
+        status=str(result.get("issue_status", "")),
+        opened_at=parse_time(result.get("gmt_create")) or datetime.min.replace(tzinfo=PLATFORM_TZ),
+        # Not in the public docs (the seller centre shows them); the simulator sends both.
+        response_deadline=parse_time(result.get("seller_response_deadline")),
+        solution_deadline=parse_time(result.get("seller_solution_deadline")),
+    )
+    return DisputeSnapshot(
+        dispute=dispute,
+        buyer_login_id=str(result.get("buyer_login_id", "")),
+        buyer_solutions=_solutions(result.get("buyer_solution_list")),
+        seller_solutions=_solutions(result.get("seller_solution_list")),
+    )
+
+
+def parse_dispute_list(body: object) -> list[tuple[PlatformDispute, str]]:
+    """``aliexpress.issue.issuelist.get``: each dispute with its buyer's login id."""
+    result = payload(ISSUE_LIST, body).get("result_object") or {}
+    return [
+        (
+            PlatformDispute(
+                dispute_id=str(item.get("issue_id", "")),
+                order_id=str(item.get("order_id", "")),
+                reason=str(item.get("reason_english") or item.get("reason_chinese", "")),
+                status=str(item.get("issue_status", "")),
+                opened_at=parse_time(item.get("gmt_create"))
+                or datetime.min.replace(tzinfo=PLATFORM_TZ),
+            ),
+            str(item.get("buyer_login_id", "")),
+        )
+        for item in _items(result.get("data_list"), "issue_api_issue_dto")
+    ]
+
+
+class Message(BaseModel):
+    """One message of an order's conversation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content: str
+    sender_login_id: str = ""
+    sent_at: datetime | None = None
+
+
+def parse_messages(body: object) -> list[Message]:
+    """``aliexpress.message.redefining.versiontwo.querymsgdetaillist`` (shape not confirmed)."""
+    inner = payload(LIST_MESSAGES, body)
+    result = inner.get("result") or {}
+    return [
+        Message(
+            content=str(item.get("content", "")),
+            sender_login_id=str(item.get("sender_login_id", "")),
+            sent_at=parse_time(item.get("gmt_create")),
+        )
+        for item in _items(result.get("message_detail_list"), "message_detail")
+    ]

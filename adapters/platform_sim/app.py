@@ -1,0 +1,160 @@
+"""The simulator's HTTP face: the signed gateway at ``/sync`` and the admin API under ``/sim``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+
+from adapters.platform_sim.gateway import WRITES, dispatch, error_body, rejection, request_params
+from adapters.platform_sim.rules import SimOrder, SimRefusal
+from adapters.platform_sim.state import Fault, SimState
+from adapters.platform_sim.wire import wire_time
+from domain.money import Money
+
+
+class NewOrder(BaseModel):
+    """``POST /sim/orders``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str
+    eta: datetime
+    buyer_login_id: str = "buyer-1"
+    total: Money = Money(minor=25_00)
+
+
+class NewEta(BaseModel):
+    """``POST /sim/orders/{id}/eta``."""
+
+    eta: datetime
+
+
+class NewDispute(BaseModel):
+    """``POST /sim/orders/{id}/disputes``."""
+
+    reason: str = "not_received"
+
+
+class ClockChange(BaseModel):
+    """``POST /sim/clock``: freeze at ``now`` and/or move on by ``advance_seconds``."""
+
+    now: datetime | None = None
+    advance_seconds: float = 0.0
+
+
+class FaultPlan(BaseModel):
+    """``POST /sim/faults``: what the next ``count`` calls of ``method`` suffer."""
+
+    method: str
+    fault: Fault
+    count: int = 1
+
+
+def _order_json(order: SimOrder) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "status": order.status,
+        "eta": order.eta.isoformat(),
+        "scanned": order.scanned,
+        "withdrawal_refusals": order.withdrawal_refusals,
+        "shipments": [
+            {
+                "carrier": s.carrier,
+                "number": s.number,
+                "uploaded_at": s.uploaded_at.isoformat(),
+                "locked": s.locked,
+            }
+            for s in order.shipments
+        ],
+    }
+
+
+def create_app(state: SimState) -> FastAPI:
+    """The simulator app over ``state`` (tests keep ``state`` to drive it from Python)."""
+    app = FastAPI(title="parcelflow marketplace simulator")
+
+    @app.api_route("/sync", methods=["GET", "POST"])
+    async def gateway(request: Request) -> Response:
+        params = await request_params(request)
+        error = rejection(state, params)
+        if error is not None:
+            return JSONResponse(error)
+        method = params["method"]
+        fault = state.take_fault(method)
+        if fault is Fault.ERROR_5XX:
+            return JSONResponse(
+                error_body("ServiceUnavailable", "injected", "ISP"), status_code=503
+            )
+        if fault is Fault.TIMEOUT:
+            await asyncio.sleep(state.fault_sleep)
+            return JSONResponse(
+                error_body("ServiceUnavailable", "injected timeout", "ISP"), status_code=504
+            )
+        body = dispatch(state, method, params)
+        if fault is Fault.EXECUTE_THEN_DROP and method in WRITES:
+            return Response(status_code=500)
+        return JSONResponse(body)
+
+    @app.exception_handler(SimRefusal)
+    async def refused(_: Request, exc: SimRefusal) -> JSONResponse:
+        status = 404 if exc.code.endswith("NOT_FOUND") else 409
+        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status)
+
+    @app.post("/sim/orders", status_code=201)
+    async def add_order(body: NewOrder) -> dict[str, Any]:
+        order = state.add_order(
+            body.order_id, eta=body.eta, buyer_login_id=body.buyer_login_id, total=body.total
+        )
+        return _order_json(order)
+
+    @app.get("/sim/orders/{order_id}")
+    async def get_order(order_id: str) -> dict[str, Any]:
+        with state.lock:
+            return _order_json(state.order(order_id))
+
+    @app.post("/sim/orders/{order_id}/scan")
+    async def scan(order_id: str) -> dict[str, Any]:
+        state.mark_scan(order_id)
+        return await get_order(order_id)
+
+    @app.post("/sim/orders/{order_id}/eta")
+    async def eta(order_id: str, body: NewEta) -> dict[str, Any]:
+        state.set_eta(order_id, body.eta)
+        return await get_order(order_id)
+
+    @app.post("/sim/orders/{order_id}/disputes", status_code=201)
+    async def open_dispute(order_id: str, body: NewDispute) -> dict[str, str]:
+        return {"dispute_id": state.open_dispute(order_id, body.reason).dispute_id}
+
+    @app.post("/sim/disputes/{dispute_id}/accept")
+    async def accept(dispute_id: str) -> dict[str, str]:
+        state.buyer_accepts(dispute_id)
+        return {"dispute_id": dispute_id, "status": state.dispute(dispute_id).status}
+
+    @app.get("/sim/clock")
+    async def clock() -> dict[str, str]:
+        return {"now": state.now().isoformat(), "wire": wire_time(state.now())}
+
+    @app.post("/sim/clock")
+    async def set_clock(body: ClockChange) -> dict[str, str]:
+        if body.now is not None:
+            state.set_now(body.now)
+        if body.advance_seconds:
+            state.advance(timedelta(seconds=body.advance_seconds))
+        return await clock()
+
+    @app.post("/sim/faults", status_code=204)
+    async def faults(body: FaultPlan) -> None:
+        state.inject(body.method, body.fault, body.count)
+
+    @app.get("/sim/ledger")
+    async def ledger(idempotency_key: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        entries = state.ledger() if idempotency_key is None else state.effects(idempotency_key)
+        return {"entries": [entry.as_json() for entry in entries]}
+
+    return app

@@ -1,0 +1,88 @@
+"""The simulated IOP gateway: signature and token checks, method dispatch, the error shapes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+
+from adapters.aliexpress.signing import verify
+from adapters.platform_sim import issues, logistics
+from adapters.platform_sim.rules import SimRefusal
+from adapters.platform_sim.state import SimState
+from adapters.platform_sim.wire import KEY_PARAM, Handler
+
+HANDLERS: Mapping[str, Handler] = {
+    "aliexpress.logistics.sellershipmentfortop": logistics.ship,
+    "aliexpress.logistics.sellermodifiedshipmentfortop": logistics.modify,
+    "sim.logistics.withdrawshipment": logistics.withdraw,
+    "aliexpress.trade.new.redefining.findorderbyid": logistics.find_order,
+    "aliexpress.issue.issuelist.get": issues.issue_list,
+    "aliexpress.issue.detail.get": issues.issue_detail,
+    "aliexpress.issue.solution.save": issues.save_solution,
+    "aliexpress.issue.solution.agree": issues.agree_solution,
+    "aliexpress.message.redefining.versiontwo.addmsg": issues.add_message,
+    "aliexpress.message.redefining.versiontwo.querymsgdetaillist": issues.list_messages,
+}
+WRITES = frozenset(HANDLERS) - {
+    "aliexpress.trade.new.redefining.findorderbyid",
+    "aliexpress.issue.issuelist.get",
+    "aliexpress.issue.detail.get",
+    "aliexpress.message.redefining.versiontwo.querymsgdetaillist",
+}
+# Logistics writes report business failures inside their payload; the rest as error_response.
+IN_PAYLOAD_FAILURES = frozenset(m for m in HANDLERS if ".logistics." in m)
+
+
+def error_body(code: str, message: str, kind: str = "ISV") -> dict[str, Any]:
+    """The platform's ``error_response``; ``isv.*`` codes travel as TOP's code 15 + sub_code."""
+    error = {"type": kind, "code": code, "msg": message, "request_id": uuid.uuid4().hex}
+    if code.startswith("isv."):
+        error |= {"code": "15", "msg": "Remote service error", "sub_code": code, "sub_msg": message}
+    return {"error_response": error}
+
+
+async def request_params(request: Request) -> dict[str, str]:
+    """Query and form parameters together, as the gateway accepts either."""
+    params = dict(request.query_params)
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        params.update(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    return params
+
+
+def rejection(state: SimState, params: Mapping[str, str]) -> dict[str, Any] | None:
+    """The gateway's answer to a call it will not dispatch (key, signature, token, method)."""
+    method = params.get("method", "")
+    if params.get("app_key") != state.app_key:
+        return error_body("InvalidAppKey", "app_key is not registered")
+    if params.get("sign_method") != "sha256" or not verify(state.app_secret, method, params):
+        return error_body(
+            "IncompleteSignature", "The request signature does not conform to platform standards"
+        )
+    if not (params.get("session") or params.get("access_token")):
+        return error_body("IllegalAccessToken", "the access token is missing")
+    if method not in HANDLERS:
+        return error_body("InvalidApiPath", f"unknown method {method!r}")
+    return None
+
+
+def dispatch(state: SimState, method: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """Run one verified call and wrap its result or refusal in the platform's shape."""
+    key = params.get(KEY_PARAM)
+    response_key = method.replace(".", "_") + "_response"
+    request_id = uuid.uuid4().hex
+    try:
+        with state.lock:
+            inner = HANDLERS[method](state, params, key)
+    except SimRefusal as refusal:
+        if method not in IN_PAYLOAD_FAILURES:
+            return error_body(refusal.code, refusal.message)
+        inner = {
+            "result_success": False,
+            "result_error_code": refusal.code,
+            "result_error_desc": refusal.message,
+        }
+    return {response_key: {**inner, "request_id": request_id}}

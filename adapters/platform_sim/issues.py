@@ -1,0 +1,162 @@
+"""The simulated dispute and message methods (R14): solutions, agreement, conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.platform_sim.rules import SimDispute, SimMessage, SimRefusal, SimSolution
+from adapters.platform_sim.state import SimState
+from adapters.platform_sim.wire import Params, amount, json_param, parse_amount, required, wire_time
+
+
+def _solution_json(solution: SimSolution, issue_id: str) -> dict[str, Any]:
+    return {
+        "id": solution.solution_id,
+        "issue_id": issue_id,
+        "solution_owner": solution.owner,
+        "solution_type": solution.solution_type,
+        "refund_money": amount(solution.refund),
+        "refund_money_currency": solution.refund.currency,
+        "status": solution.status,
+        "content": solution.context,
+        "gmt_create": wire_time(solution.created_at),
+    }
+
+
+def _dispute_json(state: SimState, dispute: SimDispute) -> dict[str, Any]:
+    order = state.order(dispute.order_id)
+    lists = {
+        owner: {
+            "solution_api_dto": [
+                _solution_json(s, dispute.dispute_id) for s in dispute.solutions if s.owner == owner
+            ]
+        }
+        for owner in ("buyer", "seller", "platform")
+    }
+    return {
+        "id": dispute.dispute_id,
+        "issue_id": dispute.dispute_id,
+        "order_id": dispute.order_id,
+        "buyer_login_id": order.buyer_login_id,
+        "issue_reason": dispute.reason,
+        "reason_english": dispute.reason,
+        "issue_status": dispute.status,
+        "gmt_create": wire_time(dispute.opened_at),
+        "seller_response_deadline": wire_time(dispute.opened_at + state.rules.first_response),
+        "seller_solution_deadline": wire_time(dispute.opened_at + state.rules.solution),
+        "buyer_solution_list": lists["buyer"],
+        "seller_solution_list": lists["seller"],
+        "platform_solution_list": lists["platform"],
+    }
+
+
+def issue_list(state: SimState, params: Params, _key: str | None) -> dict[str, Any]:
+    """aliexpress.issue.issuelist.get."""
+    query = json_param(params, "query_dto")
+    wanted = str(query.get("order_no", ""))
+    found = [
+        state.dispute(i)
+        for i in list(state.disputes)
+        if not wanted or state.disputes[i].order_id == wanted
+    ]
+    rows = [_dispute_json(state, d) for d in found]
+    return {"result_object": {"data_list": {"issue_api_issue_dto": rows}, "total_item": len(rows)}}
+
+
+def issue_detail(state: SimState, params: Params, _key: str | None) -> dict[str, Any]:
+    """aliexpress.issue.detail.get."""
+    return {"result_object": _dispute_json(state, state.dispute(required(params, "issue_id")))}
+
+
+def _open_dispute(state: SimState, dispute_id: str) -> SimDispute:
+    dispute = state.dispute(dispute_id)
+    if dispute.status != "processing":
+        code = (
+            "ISSUE_DEADLINE_PASSED"
+            if dispute.outcome == "ruled_against_seller"
+            else "ISSUE_STATUS_INVALID"
+        )
+        raise SimRefusal(code, f"dispute {dispute_id} is {dispute.status} ({dispute.outcome})")
+    return dispute
+
+
+def save_solution(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
+    """aliexpress.issue.solution.save (R14: a valid solution, amount within the order total)."""
+    dto = json_param(params, "param_dto")
+    dispute = _open_dispute(state, str(dto.get("issue_id", "")))
+    total = state.order(dispute.order_id).total
+    kind = str(dto.get("add_solution_type", ""))
+    if kind not in {"refund", "return_and_refund", "resend"}:
+        raise SimRefusal("SOLUTION_TYPE_INVALID", f"unknown solution type {kind!r}")
+    refund = parse_amount(str(dto.get("refund_amount", "0")), total.currency)
+    if kind != "resend" and not 0 < refund.minor <= total.minor:
+        raise SimRefusal(
+            "REFUND_AMOUNT_INVALID", f"refund {amount(refund)} outside (0, {amount(total)}]"
+        )
+    now = state.now()
+    solution = SimSolution(
+        state.new_id(),
+        "seller",
+        kind,
+        refund,
+        "wait_buyer_accept",
+        now,
+        str(dto.get("solution_context", "")),
+    )
+    dispute.solutions.append(solution)
+    dispute.responded_at = dispute.responded_at or now
+    detail = {"solution_type": kind, "refund_minor": refund.minor}
+    state.record(
+        "solution_saved",
+        key,
+        order_id=dispute.order_id,
+        dispute_id=dispute.dispute_id,
+        detail=detail,
+    )
+    return {"result_object": True}
+
+
+def agree_solution(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
+    """aliexpress.issue.solution.agree: the seller accepts the buyer's solution."""
+    dispute = _open_dispute(state, required(params, "issue_id"))
+    wanted = required(params, "solution_id")
+    solution = next(
+        (s for s in dispute.solutions if s.solution_id == wanted and s.owner == "buyer"), None
+    )
+    if solution is None:
+        raise SimRefusal("SOLUTION_TYPE_INVALID", f"{wanted} is not a buyer solution")
+    solution.status = "reached"
+    dispute.responded_at = dispute.responded_at or state.now()
+    state.record("solution_agreed", key, order_id=dispute.order_id, dispute_id=dispute.dispute_id)
+    state.close_dispute(dispute, "resolved", solution)
+    return {"result_object": True}
+
+
+def add_message(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
+    """aliexpress.message.redefining.versiontwo.addmsg; answers an unanswered dispute (R14)."""
+    create = json_param(params, "create_param")
+    order = state.order(str(create.get("extern_id") or create.get("channel_id", "")))
+    content = str(create.get("content", ""))
+    if not content:
+        raise SimRefusal("isv.missing-parameter", "content is required")
+    order.messages.append(SimMessage(content, "seller", state.now()))
+    answered = [
+        d
+        for d in state.order_disputes(order.order_id)
+        if d.status == "processing" and d.responded_at is None
+    ]
+    for dispute in answered:
+        dispute.responded_at = state.now()
+    detail = {"content": content, "answers": [d.dispute_id for d in answered]}
+    state.record("message_sent", key, order_id=order.order_id, detail=detail)
+    return {"result": {"is_success": True}}
+
+
+def list_messages(state: SimState, params: Params, _key: str | None) -> dict[str, Any]:
+    """aliexpress.message.redefining.versiontwo.querymsgdetaillist (newest first)."""
+    order = state.order(required(params, "channel_id"))
+    rows = [
+        {"content": m.content, "sender_login_id": m.sender, "gmt_create": wire_time(m.at)}
+        for m in reversed(order.messages)
+    ]
+    return {"result": {"is_success": True, "message_detail_list": {"message_detail": rows}}}

@@ -1,0 +1,247 @@
+"""The simulated marketplace's state: orders, disputes, the clock, fault plans and the ledger."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from adapters.platform_sim.rules import (
+    SimDispute,
+    SimOrder,
+    SimRefusal,
+    SimRules,
+    SimSolution,
+    missed_deadline,
+    withdrawal_lock,
+)
+from domain.money import Money
+
+
+class Fault(StrEnum):
+    """What the gateway does to the next calls of one method."""
+
+    ERROR_5XX = "error_5xx"
+    """Answer 503 without performing anything."""
+    TIMEOUT = "timeout"
+    """Sleep past the client's timeout, perform nothing, then answer 504."""
+    EXECUTE_THEN_DROP = "execute_then_drop"
+    """Perform the write, then answer 500 with an empty body (the result is lost)."""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One side effect on the platform, with the idempotency key the seller sent (if any)."""
+
+    seq: int
+    at: datetime
+    kind: str
+    idempotency_key: str | None
+    order_id: str | None = None
+    dispute_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as ``GET /sim/ledger`` shows it."""
+        return {**asdict(self), "at": self.at.isoformat()}
+
+
+class SimState:
+    """Everything the simulator knows. Thread-safe: tests drive it while the server runs."""
+
+    def __init__(
+        self,
+        *,
+        app_key: str,
+        app_secret: str,
+        now: Callable[[], datetime] | None = None,
+        rules: SimRules | None = None,
+        fault_sleep: float = 5.0,
+    ) -> None:
+        self.app_key = app_key
+        self.app_secret = app_secret
+        self.rules = rules or SimRules()
+        self.fault_sleep = fault_sleep
+        self.lock = threading.RLock()
+        self._clock = now or (lambda: datetime.now(UTC))
+        self.orders: dict[str, SimOrder] = {}
+        self.disputes: dict[str, SimDispute] = {}
+        self._ledger: list[LedgerEntry] = []
+        self._faults: dict[str, list[Fault]] = {}
+        self._next_id = 9_000_000_001
+
+    # Clock.
+
+    def now(self) -> datetime:
+        """The simulated platform's time."""
+        return self._clock()
+
+    def set_now(self, when: datetime) -> None:
+        """Freeze the clock at ``when`` (``advance`` moves it on)."""
+        with self.lock:
+            self._clock = lambda: when
+
+    def advance(self, delta: timedelta) -> None:
+        """Move a frozen clock forward (freezes a live one first)."""
+        self.set_now(self.now() + delta)
+
+    # Admin: what buyers, carriers and the platform do.
+
+    def new_id(self) -> str:
+        """A fresh numeric id, as the platform's ids are."""
+        with self.lock:
+            self._next_id += 1
+            return str(self._next_id)
+
+    def add_order(
+        self,
+        order_id: str,
+        *,
+        eta: datetime,
+        buyer_login_id: str = "buyer-1",
+        total: Money | None = None,
+    ) -> SimOrder:
+        """Create a paid order awaiting shipment."""
+        with self.lock:
+            order = SimOrder(
+                order_id=order_id,
+                buyer_login_id=buyer_login_id,
+                total=total or Money(minor=25_00),
+                eta=eta,
+                created_at=self.now(),
+            )
+            self.orders[order_id] = order
+            return order
+
+    def order(self, order_id: str) -> SimOrder:
+        """One order, or the platform's not-found refusal."""
+        found = self.orders.get(order_id)
+        if found is None:
+            raise SimRefusal("ORDER_NOT_FOUND", f"order {order_id} does not exist")
+        return found
+
+    def mark_scan(self, order_id: str) -> None:
+        """The carrier reported its first scan: withdrawals lock (R4.2)."""
+        with self.lock:
+            order = self.order(order_id)
+            order.scanned = True
+            self.relock(order)
+
+    def set_eta(self, order_id: str, eta: datetime) -> None:
+        """The platform moved the estimated delivery date (R4.4 may lock)."""
+        with self.lock:
+            order = self.order(order_id)
+            order.eta = eta
+            self.relock(order)
+
+    def open_dispute(self, order_id: str, reason: str = "not_received") -> SimDispute:
+        """The buyer opens a dispute asking for a full refund."""
+        with self.lock:
+            order = self.order(order_id)
+            dispute = SimDispute(self.new_id(), order_id, reason, self.now())
+            dispute.solutions.append(
+                SimSolution(
+                    self.new_id(), "buyer", "refund", order.total, "wait_seller_accept", self.now()
+                )
+            )
+            self.disputes[dispute.dispute_id] = dispute
+            self.relock(order)
+            self.record("dispute_opened", None, order_id=order_id, dispute_id=dispute.dispute_id)
+            return dispute
+
+    def buyer_accepts(self, dispute_id: str) -> None:
+        """The buyer accepts the seller's latest solution: the dispute is resolved."""
+        with self.lock:
+            dispute = self.dispute(dispute_id)
+            offered = [s for s in dispute.solutions if s.owner == "seller"]
+            if not offered or dispute.status != "processing":
+                raise SimRefusal("ISSUE_STATUS_INVALID", "no seller solution to accept")
+            offered[-1].status = "reached"
+            self.close_dispute(dispute, "resolved", offered[-1])
+
+    def dispute(self, dispute_id: str) -> SimDispute:
+        """One dispute after its deadlines were evaluated against the clock (R14)."""
+        with self.lock:
+            found = self.disputes.get(dispute_id)
+            if found is None:
+                raise SimRefusal("ISSUE_NOT_FOUND", f"dispute {dispute_id} does not exist")
+            self._settle(found)
+            return found
+
+    def order_disputes(self, order_id: str) -> list[SimDispute]:
+        """The disputes of one order, settled."""
+        return [
+            self.dispute(d.dispute_id)
+            for d in list(self.disputes.values())
+            if d.order_id == order_id
+        ]
+
+    # Faults.
+
+    def inject(self, method: str, fault: Fault, count: int = 1) -> None:
+        """Apply ``fault`` to the next ``count`` calls of ``method``."""
+        with self.lock:
+            self._faults.setdefault(method, []).extend([fault] * count)
+
+    def take_fault(self, method: str) -> Fault | None:
+        """The fault planned for this call of ``method``, consumed."""
+        with self.lock:
+            planned = self._faults.get(method)
+            return planned.pop(0) if planned else None
+
+    # Ledger.
+
+    def record(
+        self, kind: str, key: str | None, *, at: datetime | None = None, **fields: Any
+    ) -> LedgerEntry:
+        """Append one side effect to the ledger (``at`` defaults to the clock)."""
+        with self.lock:
+            entry = LedgerEntry(len(self._ledger) + 1, at or self.now(), kind, key, **fields)
+            self._ledger.append(entry)
+            return entry
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every side effect so far (deadlines evaluated first, so rulings show)."""
+        with self.lock:
+            for dispute_id in list(self.disputes):
+                self.dispute(dispute_id)
+            return list(self._ledger)
+
+    def effects(self, idempotency_key: str) -> list[LedgerEntry]:
+        """The side effects one idempotency key produced."""
+        return [e for e in self.ledger() if e.idempotency_key == idempotency_key]
+
+    # Used by the gateway's methods.
+
+    def relock(self, order: SimOrder) -> None:
+        """Record, on each declared number, the first R4 condition that failed (one-way)."""
+        disputes = [d for d in self.disputes.values() if d.order_id == order.order_id]
+        for shipment in order.shipments:
+            shipment.locked = withdrawal_lock(order, shipment, disputes, self.now(), self.rules)
+
+    def _settle(self, dispute: SimDispute) -> None:
+        deadline = missed_deadline(dispute, self.now(), self.rules)
+        if deadline is None:
+            return
+        order = self.order(dispute.order_id)
+        ruling = SimSolution(self.new_id(), "platform", "refund", order.total, "reached", deadline)
+        dispute.solutions.append(ruling)
+        self.close_dispute(dispute, "ruled_against_seller", ruling, at=deadline)
+
+    def close_dispute(
+        self, dispute: SimDispute, outcome: str, solution: SimSolution, at: datetime | None = None
+    ) -> None:
+        """End a dispute with ``outcome`` and ledger it (at the missed deadline for rulings)."""
+        dispute.status = "finish"
+        dispute.outcome = outcome
+        self.record(
+            f"dispute_{outcome}",
+            None,
+            at=at,
+            order_id=dispute.order_id,
+            dispute_id=dispute.dispute_id,
+            detail={"refund_minor": solution.refund.minor, "solution_type": solution.solution_type},
+        )
