@@ -1,0 +1,71 @@
+"""In-memory fakes of the ports: they record what they were asked and can be told to refuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.errors import PlatformRefused
+from domain.ports import PlatformDispute, PlatformOrder, Solution
+
+
+@dataclass(frozen=True)
+class PlatformCall:
+    """One write the fake platform received."""
+
+    method: str
+    idempotency_key: str
+    args: tuple[object, ...]
+
+
+@dataclass
+class FakePlatform:
+    """A marketplace that accepts everything unless told to refuse a method (code, message)."""
+
+    supports_withdrawal: bool = True
+    refuse: dict[str, tuple[str, str]] = field(default_factory=dict)
+    calls: list[PlatformCall] = field(default_factory=list)
+    orders: dict[str, PlatformOrder] = field(default_factory=dict)
+    disputes: dict[str, PlatformDispute] = field(default_factory=dict)
+
+    def _record(self, method: str, key: str, *args: object) -> None:
+        self.calls.append(PlatformCall(method, key, args))
+        if method in self.refuse:
+            code, message = self.refuse[method]
+            raise PlatformRefused(code, message)
+
+    def keys(self, method: str | None = None) -> list[str]:
+        """The idempotency keys received, in order (for one method, or all)."""
+        return [c.idempotency_key for c in self.calls if method in (None, c.method)]
+
+    async def upload_tracking(
+        self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
+    ) -> None:
+        self._record("upload_tracking", idempotency_key, order_id, carrier, tracking_number)
+
+    async def withdraw_tracking(
+        self, order_id: str, tracking_number: str, idempotency_key: str
+    ) -> None:
+        self._record("withdraw_tracking", idempotency_key, order_id, tracking_number)
+
+    async def get_order(self, order_id: str) -> PlatformOrder:
+        return self.orders[order_id]
+
+    async def get_dispute(self, dispute_id: str) -> PlatformDispute:
+        return self.disputes[dispute_id]
+
+    async def answer_dispute(self, dispute_id: str, message: str, idempotency_key: str) -> None:
+        self._record("answer_dispute", idempotency_key, dispute_id, message)
+
+    async def propose_solution(
+        self, dispute_id: str, solution: Solution, idempotency_key: str
+    ) -> None:
+        self._record("propose_solution", idempotency_key, dispute_id, solution)
+
+    async def message_buyer(self, order_id: str, text: str, idempotency_key: str) -> None:
+        self._record("message_buyer", idempotency_key, order_id, text)
+
+
+def at_second(moment: datetime) -> datetime:
+    """``moment`` without its sub-second part (boundaries are stated in whole seconds)."""
+    return moment.replace(microsecond=0)

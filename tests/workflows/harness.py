@@ -1,0 +1,129 @@
+"""Drive one order workflow on the real dev server: start it, move its clock, feed it events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.events import Fact
+from domain.money import Money
+from domain.order import OrderFacts
+from tests.fakes import FakePlatform
+from workers.worker import build_worker
+from workflows.messages import FactEnvelope, OrderInput, OrderView
+from workflows.order import OrderWorkflow
+
+TIMER_ARMING_SLACK = timedelta(seconds=2)
+HISTORIES = Path(__file__).parent.parent / "replay" / "histories"
+
+
+@dataclass
+class OrderRun:
+    """One order workflow under test, with its fake platform and its payment time ``paid_at``."""
+
+    env: WorkflowEnvironment
+    handle: WorkflowHandle[OrderWorkflow, object]
+    platform: FakePlatform
+    paid_at: datetime
+
+    async def now(self) -> datetime:
+        """The workflow's virtual clock."""
+        return await self.env.get_current_time(self.handle)
+
+    async def move_to(self, moment: datetime) -> None:
+        """Advance the workflow's clock to ``moment`` (firing every timer due on the way)."""
+        delta = moment - await self.now()
+        if delta > timedelta(0):
+            await self.env.fast_forward(self.handle, delta)
+        await self.settled()
+
+    async def reach(self, deadline: datetime) -> None:
+        """Move the clock just past ``deadline`` so that its timer has fired.
+
+        The server arms a timer when it receives the command, after the ``workflow.now()`` the
+        duration was computed from, and its timer queue fires up to about a second late (measured
+        on the dev server); the domain still records the exact deadline (``locked_at``, the
+        timeline), which is what the tests assert. Commands sent at the boundary itself are
+        decided at their own exact time, without waiting for the timer.
+        """
+        await self.move_to(deadline + TIMER_ARMING_SLACK)
+
+    async def settled(self, limit: float = 10.0) -> None:
+        """Wait until the worker has processed every workflow task (timers fired, signals seen)."""
+        async with asyncio.timeout(limit):
+            while True:
+                described = await self.handle.describe()
+                if not described.raw_description.HasField("pending_workflow_task"):
+                    return
+                await asyncio.sleep(0.01)
+
+    async def view(self) -> OrderView:
+        """The ``view`` query."""
+        return await self.handle.query(OrderWorkflow.view)
+
+    async def signal(self, fact: Fact) -> None:
+        """Send an outside fact and wait until the workflow has seen it."""
+        await self.handle.signal(OrderWorkflow.fact, FactEnvelope(fact=fact))
+        await self.settled()
+
+    async def refusal(self, update: object, *args: object) -> ApplicationError:
+        """Run an update that must be refused; its application error (type = reason)."""
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await self.handle.execute_update(update, *args)  # type: ignore[call-overload]
+        cause = failed.value.cause
+        assert isinstance(cause, ApplicationError)
+        return cause
+
+    async def save_history(self, name: str) -> None:
+        """With PARCELFLOW_RECORD_HISTORIES=1, commit this run's history for the replay tests."""
+        if os.environ.get("PARCELFLOW_RECORD_HISTORIES") != "1":
+            return
+        history = await self.handle.fetch_history()
+        HISTORIES.mkdir(parents=True, exist_ok=True)
+        data = json.loads(history.to_json())
+        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+
+
+def order_facts(paid_at: datetime, **kw: object) -> OrderFacts:
+    """S1's order: $20, ETA 15 days after payment, default policy."""
+    base: dict[str, object] = {
+        "order_id": f"t{uuid.uuid4().hex[:12]}",
+        "seller_id": "store-1",
+        "total": Money(minor=20_00),
+        "paid_at": paid_at,
+        "eta": paid_at + timedelta(days=15),
+    }
+    base.update(kw)
+    return OrderFacts.model_validate(base)
+
+
+@asynccontextmanager
+async def order_run(
+    env: WorkflowEnvironment, platform: FakePlatform | None = None, **facts: object
+) -> AsyncIterator[OrderRun]:
+    """Start a worker and one order workflow paid now; time moves only when the test says."""
+    platform = platform or FakePlatform()
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    paid_at = datetime.now(UTC).replace(microsecond=0)
+    order = order_facts(paid_at, **facts)
+    async with build_worker(env.client, task_queue=task_queue, platform=platform):
+        with env.with_time_skipping_disabled():
+            handle = await env.client.start_workflow(
+                OrderWorkflow.run,
+                OrderInput(facts=order),
+                id=order.workflow_id,
+                task_queue=task_queue,
+            )
+        yield OrderRun(env=env, handle=handle, platform=platform, paid_at=paid_at)

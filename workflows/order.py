@@ -1,0 +1,270 @@
+"""The order workflow: one per order, a thin deterministic driver of ``domain.lifecycle``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import NON_RETRYABLE
+    from activities.platform import PlatformActivities
+    from domain.commands import (
+        Command,
+        SendDisputeResponse,
+        SendSolution,
+        SendTrackingUpload,
+        SendWithdrawal,
+    )
+    from domain.events import (
+        Event,
+        PlatformRefused,
+        ProposeSolution,
+        RespondToDispute,
+        UploadTracking,
+        WithdrawTracking,
+    )
+    from domain.lifecycle import Decision, advance, decide
+    from domain.order import Order, pending_deadlines
+    from domain.states import EventKind
+    from workflows import search_attributes as sa
+    from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
+
+PLATFORM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+PLATFORM_CALL = timedelta(seconds=30)
+
+
+@workflow.defn(name="Order")
+class OrderWorkflow:
+    """Keeps one order's state, fires its clocks, runs its platform calls exactly once."""
+
+    def __init__(self) -> None:
+        self._order: Order | None = None
+        self._woken = False
+        self._commands = asyncio.Lock()
+        self._published: dict[str, Any] = {}
+
+    @property
+    def order(self) -> Order:
+        assert self._order is not None  # noqa: S101 - set before any handler runs
+        return self._order
+
+    @workflow.run
+    async def run(self, inp: OrderInput) -> OrderOutcome:
+        """Drive the order until its life ends, continuing as new when history grows long."""
+        self._order = inp.carried or Order.new(inp.facts)
+        self._commit(advance(self.order, workflow.now()), wake=False)
+        while not self.order.state.is_terminal:
+            if self._history_too_long(inp):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
+            await self._sleep_until_next_deadline_or_event()
+            self._commit(advance(self.order, workflow.now()), wake=False)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return OrderOutcome(
+            state=self.order.state, resolution=self.order.resolution, order=self.order
+        )
+
+    async def _sleep_until_next_deadline_or_event(self) -> None:
+        deadlines = pending_deadlines(self.order)
+        timeout = deadlines[0].at - workflow.now() if deadlines else None
+        if timeout is not None and timeout <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._woken, timeout=timeout)
+        self._woken = False
+
+    def _history_too_long(self, inp: OrderInput) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= inp.continue_as_new_after
+        )
+
+    # Outside facts ---------------------------------------------------------------------------
+
+    @workflow.signal
+    def fact(self, envelope: FactEnvelope) -> None:
+        """A carrier scan, ETA change, delivery, buyer confirmation or dispute (de-duplicated)."""
+        self._commit(decide(self.order, envelope.fact, workflow.now()))
+
+    # Seller commands -------------------------------------------------------------------------
+
+    @workflow.update
+    async def upload_tracking(self, command: UploadTracking) -> OrderView:
+        """Ship the order: attach a carrier and tracking number (R1, R2)."""
+        return await self._run_command(command)
+
+    @upload_tracking.validator
+    def _validate_upload(self, command: UploadTracking) -> None:
+        self._refuse_if_forbidden(command)
+
+    @workflow.update
+    async def withdraw_tracking(self) -> OrderView:
+        """Withdraw the tracking number inside the cancel window (R4, R5)."""
+        return await self._run_command(WithdrawTracking())
+
+    @withdraw_tracking.validator
+    def _validate_withdraw(self) -> None:
+        self._refuse_if_forbidden(WithdrawTracking())
+
+    @workflow.update
+    async def respond_to_dispute(self, command: RespondToDispute) -> OrderView:
+        """Give the dispute's first response (R14)."""
+        return await self._run_command(command)
+
+    @respond_to_dispute.validator
+    def _validate_respond(self, command: RespondToDispute) -> None:
+        self._refuse_if_forbidden(command)
+
+    @workflow.update
+    async def propose_solution(self, command: ProposeSolution) -> OrderView:
+        """Offer a refund, partial refund, reship or return (R14)."""
+        return await self._run_command(command)
+
+    @propose_solution.validator
+    def _validate_propose(self, command: ProposeSolution) -> None:
+        self._refuse_if_forbidden(command)
+
+    @workflow.query
+    def view(self) -> OrderView:
+        """State, timeline and next deadlines."""
+        return self._view()
+
+    def _refuse_if_forbidden(self, command: Event) -> None:
+        decision = decide(self.order, command, workflow.now())
+        if decision.refusal is not None:
+            raise ApplicationError(decision.detail, type=decision.refusal.value, non_retryable=True)
+
+    async def _run_command(self, command: Event) -> OrderView:
+        async with self._commands:
+            decision = decide(self.order, command, workflow.now())
+            if decision.refusal is not None:
+                raise ApplicationError(
+                    decision.detail, type=decision.refusal.value, non_retryable=True
+                )
+            self._commit(decision)
+            for side_effect in decision.commands:
+                await self._execute(side_effect)
+            return self._view()
+
+    async def _execute(self, command: Command) -> None:
+        try:
+            await _start_activity(command)
+        except ActivityError as failure:
+            cause = failure.cause
+            kind = _REFUSAL_KIND.get(type(command))
+            if not isinstance(cause, ApplicationError) or cause.type != "PlatformRefused":
+                raise
+            if kind is None:
+                workflow.logger.warning("platform refused %s: %s", command.kind, cause.message)
+                raise ApplicationError(
+                    cause.message, type="platform_refused", non_retryable=True
+                ) from failure
+            code, message = [*cause.details, "platform_refused", ""][:2]
+            refused = PlatformRefused(
+                event_id=f"{command.idempotency_key}:refused",
+                at=workflow.now(),
+                kind=kind,
+                code=str(code),
+                message=str(message),
+            )
+            self._commit(decide(self.order, refused, workflow.now()))
+            raise ApplicationError(
+                f"the marketplace refused: {code} {message}".strip(),
+                type=self.order.lock_reason.value if self.order.lock_reason else "platform_refused",
+                non_retryable=True,
+            ) from failure
+
+    # State publication -----------------------------------------------------------------------
+
+    def _commit(self, decision: Decision, *, wake: bool = True) -> None:
+        """Make ``decision`` the order's state; ``wake`` re-plans the main loop's timer."""
+        self._order = decision.order
+        for deadline in decision.fired:
+            workflow.logger.info("deadline reached: %s (%s)", deadline.label, deadline.kind.value)
+        self._woken = self._woken or wake
+        self._publish()
+
+    def _publish(self) -> None:
+        order = self.order
+        deadlines = pending_deadlines(order)
+        shipment = order.shipment
+        values: dict[str, Any] = {
+            sa.ORDER_STATE.name: order.state.value,
+            sa.CARRIER.name: shipment.carrier if shipment else None,
+            sa.NEXT_DEADLINE.name: deadlines[0].at if deadlines else None,
+            sa.DISPUTE_OPEN.name: order.state.in_dispute,
+            sa.SELLER_ID.name: order.facts.seller_id,
+            sa.MARKETPLACE.name: order.facts.marketplace,
+        }
+        if values == self._published:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in sa.ALL:
+            value = values[key.name]
+            if self._published.get(key.name, ...) != value:
+                updates.append(key.value_unset() if value is None else key.value_set(value))
+        self._published = values
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(_details(order, deadlines))
+
+    def _view(self) -> OrderView:
+        # Show every clock that ran out by now, even if its timer task is still in flight.
+        now = workflow.now()
+        order = advance(self.order, now).order
+        return OrderView(order=order, deadlines=pending_deadlines(order), as_of=now)
+
+
+_REFUSAL_KIND: dict[type[Command], EventKind] = {
+    SendTrackingUpload: EventKind.PLATFORM_REFUSED_UPLOAD,
+    SendWithdrawal: EventKind.PLATFORM_REFUSED_WITHDRAWAL,
+}
+
+
+async def _start_activity(command: Command) -> None:
+    options: dict[str, Any] = {
+        "start_to_close_timeout": PLATFORM_CALL,
+        "retry_policy": PLATFORM_RETRY,
+        "summary": command.idempotency_key,
+    }
+    match command:
+        case SendTrackingUpload():
+            await workflow.execute_activity_method(
+                PlatformActivities.upload_tracking, command, **options
+            )
+        case SendWithdrawal():
+            await workflow.execute_activity_method(
+                PlatformActivities.withdraw_tracking, command, **options
+            )
+        case SendDisputeResponse():
+            await workflow.execute_activity_method(
+                PlatformActivities.answer_dispute, command, **options
+            )
+        case SendSolution():
+            await workflow.execute_activity_method(
+                PlatformActivities.propose_solution, command, **options
+            )
+
+
+def _details(order: Order, deadlines: list[Any]) -> str:
+    lines = [f"**{order.state.value}**"]
+    if order.shipment:
+        lines.append(f"tracking: {order.shipment.carrier} {order.shipment.tracking_number}")
+    if order.lock_reason and order.locked_at:
+        lines.append(f"locked since {order.locked_at.isoformat()} ({order.lock_reason.value})")
+    lines.extend(f"pending: {d.label} until {d.at.isoformat()}" for d in deadlines[:3])
+    lines.extend(f"notice: {n}" for n in order.notices[-3:])
+    if order.resolution:
+        lines.append(order.resolution)
+    return "\n\n".join(lines)
