@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,10 +12,15 @@ from domain.states import OrderState
 
 
 class OrderInput(BaseModel):
-    """The workflow input: the order's facts, or the whole order when continued as new."""
+    """The workflow input: the order's facts, or the whole order when continued as new.
 
-    facts: OrderFacts
+    ``facts`` is None when an outside fact (a scan, a dispute) arrived before the order-creation
+    hook: the workflow then keeps those facts until ``created`` brings the order (H3).
+    """
+
+    facts: OrderFacts | None = None
     carried: Order | None = None
+    wait_for_creation: timedelta = timedelta(days=7)
     continue_as_new_after: int = 2_000
     """History events after which the run hands its state to a fresh run."""
 
@@ -42,8 +47,8 @@ class OrderView(BaseModel):
 
 
 class OrderOutcome(BaseModel):
-    """How the order's life ended."""
+    """How the order's life ended (``order`` is None if its creation hook never came)."""
 
-    state: OrderState
+    state: OrderState | None
     resolution: str | None
-    order: Order
+    order: Order | None

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.events import (
         Event,
+        Fact,
         PlatformRefused,
         ProposeSolution,
         RespondToDispute,
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawTracking,
     )
     from domain.lifecycle import Decision, advance, decide
-    from domain.order import Order, pending_deadlines
+    from domain.order import Order, OrderFacts, pending_deadlines
     from domain.states import EventKind
     from workflows import search_attributes as sa
     from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
@@ -42,17 +43,23 @@ PLATFORM_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 PLATFORM_CALL = timedelta(seconds=30)
+_NOT_CREATED = "the order-creation hook has not arrived yet"
+_NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
 
 @workflow.defn(name="Order")
 class OrderWorkflow:
     """Keeps one order's state, fires its clocks, runs its platform calls exactly once."""
 
-    def __init__(self) -> None:
-        self._order: Order | None = None
+    @workflow.init
+    def __init__(self, inp: OrderInput) -> None:
+        # Set from the input here, not in run(): signals and updates delivered with the start
+        # are handled before run() begins, and must see (and keep) the same order.
+        self._order: Order | None = inp.carried or (Order.new(inp.facts) if inp.facts else None)
         self._woken = False
         self._commands = asyncio.Lock()
         self._published: dict[str, Any] = {}
+        self._early_facts: list[Fact] = []
 
     @property
     def order(self) -> Order:
@@ -62,7 +69,11 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, inp: OrderInput) -> OrderOutcome:
         """Drive the order until its life ends, continuing as new when history grows long."""
-        self._order = inp.carried or Order.new(inp.facts)
+        if self._order is None:
+            created = await self._wait_for_creation(inp)
+            if not created:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return OrderOutcome(state=None, resolution=_NEVER_CREATED, order=None)
         self._commit(advance(self.order, workflow.now()), wake=False)
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
@@ -74,6 +85,13 @@ class OrderWorkflow:
         return OrderOutcome(
             state=self.order.state, resolution=self.order.resolution, order=self.order
         )
+
+    async def _wait_for_creation(self, inp: OrderInput) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._order is not None, timeout=inp.wait_for_creation
+            )
+        return self._order is not None
 
     async def _sleep_until_next_deadline_or_event(self) -> None:
         deadlines = pending_deadlines(self.order)
@@ -94,8 +112,23 @@ class OrderWorkflow:
     # Outside facts ---------------------------------------------------------------------------
 
     @workflow.signal
+    def created(self, facts: OrderFacts) -> None:
+        """The order-creation hook: the order exists (repeated deliveries change nothing)."""
+        if self._order is not None:
+            return
+        order = Order.new(facts)
+        for early in self._early_facts:
+            order = decide(order, early, workflow.now()).order
+        self._early_facts.clear()
+        self._order = order
+        self._woken = True
+
+    @workflow.signal
     def fact(self, envelope: FactEnvelope) -> None:
         """A carrier scan, ETA change, delivery, buyer confirmation or dispute (de-duplicated)."""
+        if self._order is None:
+            self._early_facts.append(envelope.fact)
+            return
         self._commit(decide(self.order, envelope.fact, workflow.now()))
 
     # Seller commands -------------------------------------------------------------------------
@@ -139,9 +172,13 @@ class OrderWorkflow:
     @workflow.query
     def view(self) -> OrderView:
         """State, timeline and next deadlines."""
+        if self._order is None:
+            raise ApplicationError(_NOT_CREATED, type="not_created")
         return self._view()
 
     def _refuse_if_forbidden(self, command: Event) -> None:
+        if self._order is None:
+            raise ApplicationError(_NOT_CREATED, type="wrong_state", non_retryable=True)
         decision = decide(self.order, command, workflow.now())
         if decision.refusal is not None:
             raise ApplicationError(decision.detail, type=decision.refusal.value, non_retryable=True)

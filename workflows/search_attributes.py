@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 ORDER_STATE: Final = SearchAttributeKey.for_keyword("OrderState")
 CARRIER: Final = SearchAttributeKey.for_keyword("Carrier")
@@ -25,3 +25,8 @@ def registrations() -> list[str]:
 def dev_server_args() -> list[str]:
     """The dev server's command-line arguments that register every search attribute."""
     return [arg for pair in registrations() for arg in ("--search-attribute", pair)]
+
+
+def initial(marketplace: str) -> TypedSearchAttributes:
+    """The attributes an order workflow starts with, before its first state is published."""
+    return TypedSearchAttributes([SearchAttributePair(MARKETPLACE, marketplace)])

@@ -1,0 +1,158 @@
+"""The client side of the order workflows: one seam for the hook server, the CLI and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from domain.errors import RefusalReason, Refused
+from domain.events import Fact, ProposeSolution, RespondToDispute, UploadTracking
+from domain.order import OrderFacts, workflow_id_for
+from domain.ports import Solution
+from workflows import search_attributes as sa
+from workflows.messages import FactEnvelope, OrderInput, OrderView
+from workflows.order import OrderWorkflow
+
+
+class Delivery(StrEnum):
+    """What became of an order-creation hook or an outside fact."""
+
+    ACCEPTED = "accepted"
+    """The order's running workflow has it (started now if it did not exist; a redelivery
+    changes nothing there)."""
+    ALREADY_PROCESSED = "already_processed"
+    """The order's workflow has ended: nothing started, nothing changed (H2)."""
+
+
+class OrderNotFound(LookupError):
+    """No workflow exists for this order."""
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of an order listing (Temporal visibility)."""
+
+    workflow_id: str
+    state: str | None
+    carrier: str | None
+    next_deadline: datetime | None
+    dispute_open: bool | None
+    status: str
+
+
+class Orders:
+    """Start, signal, update and query order workflows on one task queue."""
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    def handle(self, marketplace: str, order_id: str) -> WorkflowHandle[OrderWorkflow, Any]:
+        """The workflow handle of an order (its id holds no personal data)."""
+        return self.client.get_workflow_handle_for(
+            OrderWorkflow.run, workflow_id_for(marketplace, order_id)
+        )
+
+    async def create(self, facts: OrderFacts) -> Delivery:
+        """Start the order's workflow once, however often the hook is delivered (H1, H2)."""
+        return await self._signal_with_start(
+            facts.marketplace, facts.order_id, OrderInput(facts=facts), "created", facts
+        )
+
+    async def send_fact(self, marketplace: str, order_id: str, fact: Fact) -> Delivery:
+        """Deliver an outside fact; one arriving before its order is kept until it exists (H3)."""
+        envelope = FactEnvelope(fact=fact)
+        return await self._signal_with_start(marketplace, order_id, OrderInput(), "fact", envelope)
+
+    async def _signal_with_start(
+        self, marketplace: str, order_id: str, inp: OrderInput, signal: str, arg: object
+    ) -> Delivery:
+        workflow_id = workflow_id_for(marketplace, order_id)
+        try:
+            await self.client.start_workflow(
+                OrderWorkflow.run,
+                inp,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                start_signal=signal,
+                start_signal_args=[arg],
+                static_summary=f"order {order_id} on {marketplace}",
+                search_attributes=sa.initial(marketplace),
+            )
+        except WorkflowAlreadyStartedError:
+            return Delivery.ALREADY_PROCESSED
+        return Delivery.ACCEPTED
+
+    async def ship(self, marketplace: str, order_id: str, carrier: str, number: str) -> OrderView:
+        """Upload a tracking number (refused with the rule's reason, R2/R3)."""
+        command = UploadTracking(carrier=carrier, tracking_number=number)
+        return await self._update(marketplace, order_id, OrderWorkflow.upload_tracking, command)
+
+    async def withdraw(self, marketplace: str, order_id: str) -> OrderView:
+        """Withdraw the tracking number (refused with the rule's reason, R4/R5)."""
+        return await self._update(marketplace, order_id, OrderWorkflow.withdraw_tracking)
+
+    async def respond(self, marketplace: str, order_id: str, message: str) -> OrderView:
+        """Give the dispute's first response."""
+        command = RespondToDispute(message=message)
+        return await self._update(marketplace, order_id, OrderWorkflow.respond_to_dispute, command)
+
+    async def propose(self, marketplace: str, order_id: str, solution: Solution) -> OrderView:
+        """Offer a solution to the dispute."""
+        command = ProposeSolution(solution=solution)
+        return await self._update(marketplace, order_id, OrderWorkflow.propose_solution, command)
+
+    async def view(self, marketplace: str, order_id: str) -> OrderView:
+        """The order's state, timeline and next deadlines."""
+        try:
+            return await self.handle(marketplace, order_id).query(OrderWorkflow.view)
+        except RPCError as error:
+            raise OrderNotFound(workflow_id_for(marketplace, order_id)) from error
+
+    async def list(self, query: str = "", limit: int = 100) -> list[OrderSummary]:
+        """Orders matching a visibility query, e.g. ``OrderState = 'locked'``."""
+        where = "WorkflowType = 'Order'" + (f" AND ({query})" if query else "")
+        rows: list[OrderSummary] = []
+        async for execution in self.client.list_workflows(where, limit=limit):
+            attrs = execution.typed_search_attributes
+            rows.append(
+                OrderSummary(
+                    workflow_id=execution.id,
+                    state=attrs.get(sa.ORDER_STATE),
+                    carrier=attrs.get(sa.CARRIER),
+                    next_deadline=attrs.get(sa.NEXT_DEADLINE),
+                    dispute_open=attrs.get(sa.DISPUTE_OPEN),
+                    status=execution.status.name if execution.status else "UNKNOWN",
+                )
+            )
+        return rows
+
+    async def _update(
+        self, marketplace: str, order_id: str, update: Any, *args: object
+    ) -> OrderView:
+        handle = self.handle(marketplace, order_id)
+        try:
+            view: OrderView = await handle.execute_update(update, *args)
+        except WorkflowUpdateFailedError as failed:
+            cause = failed.cause
+            if isinstance(cause, ApplicationError) and cause.type:
+                raise Refused(_reason(cause.type), cause.message) from failed
+            raise
+        except RPCError as error:
+            raise OrderNotFound(handle.id) from error
+        return view
+
+
+def _reason(type_: str) -> RefusalReason:
+    try:
+        return RefusalReason(type_)
+    except ValueError:
+        return RefusalReason.PLATFORM_REFUSED
