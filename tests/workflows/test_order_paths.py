@@ -163,6 +163,7 @@ async def test_an_order_not_shipped_in_72_hours_is_closed_unfulfilled(
         outcome = await run.handle.result()
         assert isinstance(outcome, OrderOutcome)
         assert outcome.state is S.CLOSED_UNFULFILLED
+        assert outcome.order is not None
         closed = [e for e in outcome.order.timeline if e.kind == "handling_time"]
         assert [e.at for e in closed] == [run.paid_at + 72 * H]
         await run.save_history("closed_unfulfilled")
@@ -193,6 +194,7 @@ async def test_a_dispute_locks_at_once_and_no_response_in_24_hours_loses_it(
         outcome = await run.handle.result()
         assert isinstance(outcome, OrderOutcome)
         assert outcome.state is S.RULED_AGAINST_SELLER
+        assert outcome.order is not None
         assert outcome.order.refund_from_deposit == Money(minor=20_00)
         await run.save_history("dispute_no_response")
 
