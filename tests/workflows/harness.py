@@ -111,7 +111,10 @@ def order_facts(paid_at: datetime, **kw: object) -> OrderFacts:
 
 @asynccontextmanager
 async def order_run(
-    env: WorkflowEnvironment, platform: FakePlatform | None = None, **facts: object
+    env: WorkflowEnvironment,
+    platform: FakePlatform | None = None,
+    continue_as_new_after: int = 2_000,
+    **facts: object,
 ) -> AsyncIterator[OrderRun]:
     """Start a worker and one order workflow paid now; time moves only when the test says."""
     platform = platform or FakePlatform()
@@ -120,10 +123,12 @@ async def order_run(
     order = order_facts(paid_at, **facts)
     async with build_worker(env.client, task_queue=task_queue, platform=platform):
         with env.with_time_skipping_disabled():
-            handle = await env.client.start_workflow(
+            await env.client.start_workflow(
                 OrderWorkflow.run,
-                OrderInput(facts=order),
+                OrderInput(facts=order, continue_as_new_after=continue_as_new_after),
                 id=order.workflow_id,
                 task_queue=task_queue,
             )
+        # Not pinned to the first run: the order may continue as new.
+        handle = env.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
         yield OrderRun(env=env, handle=handle, platform=platform, paid_at=paid_at)

@@ -1,0 +1,43 @@
+"""Replay every committed history with today's workflow code: a non-deterministic change fails.
+
+Refresh after an intended change of behaviour:
+    PARCELFLOW_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_order_paths.py
+Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
+the old code: a change that breaks their replay must be guarded with ``workflow.patched``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.order import OrderWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_every_order_path_has_a_committed_history() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {
+        "withdraw_and_reupload",
+        "window_closes",
+        "scan_locks",
+        "closed_unfulfilled",
+        "dispute_no_response",
+        "dispute_no_solution",
+        "dispute_resolved",
+        "tracking_expired",
+        "delivered_completed",
+    } <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_committed_history_replays_with_the_current_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
