@@ -244,6 +244,8 @@ class OrderWorkflow:
             sa.DISPUTE_OPEN.name: order.state.in_dispute,
             sa.SELLER_ID.name: order.facts.seller_id,
             sa.MARKETPLACE.name: order.facts.marketplace,
+            sa.TRACKING_NUMBER.name: shipment.tracking_number if shipment else None,
+            sa.UPLOADED_AT.name: shipment.uploaded_at if shipment else None,
         }
         if values == self._published:
             return

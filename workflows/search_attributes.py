@@ -12,8 +12,20 @@ NEXT_DEADLINE: Final = SearchAttributeKey.for_datetime("NextDeadline")
 DISPUTE_OPEN: Final = SearchAttributeKey.for_bool("DisputeOpen")
 SELLER_ID: Final = SearchAttributeKey.for_keyword("SellerId")
 MARKETPLACE: Final = SearchAttributeKey.for_keyword("Marketplace")
+TRACKING_NUMBER: Final = SearchAttributeKey.for_keyword("TrackingNumber")
+"""The current tracking number (not personal data): lets the poller list what to track."""
+UPLOADED_AT: Final = SearchAttributeKey.for_datetime("UploadedAt")
 
-ALL: Final = (ORDER_STATE, CARRIER, NEXT_DEADLINE, DISPUTE_OPEN, SELLER_ID, MARKETPLACE)
+ALL: Final = (
+    ORDER_STATE,
+    CARRIER,
+    NEXT_DEADLINE,
+    DISPUTE_OPEN,
+    SELLER_ID,
+    MARKETPLACE,
+    TRACKING_NUMBER,
+    UPLOADED_AT,
+)
 _TYPE_NAMES: Final = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool"}
 
 
