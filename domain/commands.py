@@ -49,4 +49,12 @@ class SendSolution(_Command):
     solution: Solution
 
 
-Command = SendTrackingUpload | SendWithdrawal | SendDisputeResponse | SendSolution
+class CheckCarrier(_Command):
+    """Ask the carrier whether it knows the number yet (R8): a read, keyed like the rest."""
+
+    kind: Literal["check_carrier"] = "check_carrier"
+    carrier: str
+    tracking_number: str
+
+
+Command = SendTrackingUpload | SendWithdrawal | SendDisputeResponse | SendSolution | CheckCarrier

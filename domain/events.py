@@ -118,6 +118,13 @@ class BuyerAnsweredSolution(_Fact):
     kind: Literal[EventKind.BUYER_ACCEPTED_SOLUTION, EventKind.BUYER_REJECTED_SOLUTION]
 
 
+class CarrierChecked(_Fact):
+    """What the carrier said when asked after the silent period (R8): does it know the number?"""
+
+    kind: Literal[EventKind.CARRIER_CHECKED] = EventKind.CARRIER_CHECKED
+    known: bool
+
+
 class PlatformRefused(_Fact):
     """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
 
@@ -134,6 +141,7 @@ Fact = (
     | BuyerConfirmed
     | DisputeOpened
     | BuyerAnsweredSolution
+    | CarrierChecked
     | PlatformRefused
 )
 Event = SellerCommand | Fact

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import assert_never
 
 from domain.commands import (
+    CheckCarrier,
     Command,
     SendDisputeResponse,
     SendSolution,
@@ -23,6 +24,7 @@ from domain.errors import RefusalReason
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
+    CarrierChecked,
     CarrierScanned,
     DisputeOpened,
     EtaChanged,
@@ -82,8 +84,10 @@ def _clone(order: Order) -> Order:
 def advance(order: Order, now: datetime) -> Decision:
     """Fire, in time order and once each, every deadline that ran out by ``now``."""
     current = _clone(order)
-    fired = _settle(current, now)
-    return Decision(order=current, fired=tuple(fired))
+    commands: list[Command] = []
+    fired = _settle(current, now, commands)
+    current.issued_keys.extend(c.idempotency_key for c in commands)
+    return Decision(order=current, commands=tuple(commands), fired=tuple(fired))
 
 
 def decide(order: Order, event: Event, now: datetime) -> Decision:
@@ -91,19 +95,24 @@ def decide(order: Order, event: Event, now: datetime) -> Decision:
     settled = advance(order, now)
     current = _clone(settled.order)
     event_id = getattr(event, "event_id", None)
+    before = settled.commands
     if event_id is not None and event_id in current.seen_event_ids:
-        return Decision(order=settled.order, duplicate=True, fired=settled.fired)
+        return Decision(order=settled.order, commands=before, duplicate=True, fired=settled.fired)
     try:
         commands = _apply(current, event, now)
     except _Refusal as refusal:
         return Decision(
-            order=settled.order, refusal=refusal.reason, detail=refusal.detail, fired=settled.fired
+            order=settled.order,
+            commands=before,
+            refusal=refusal.reason,
+            detail=refusal.detail,
+            fired=settled.fired,
         )
     if event_id is not None:
         current.seen_event_ids.append(event_id)
+    later = _settle(current, now, commands)
     current.issued_keys.extend(c.idempotency_key for c in commands)
-    later = _settle(current, now)
-    return Decision(order=current, commands=tuple(commands), fired=(*settled.fired, *later))
+    return Decision(order=current, commands=(*before, *commands), fired=(*settled.fired, *later))
 
 
 class _Refusal(Exception):
@@ -150,6 +159,8 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _dispute_opened(order, event, now)
         case BuyerAnsweredSolution():
             _buyer_answered(order, event)
+        case CarrierChecked():
+            _carrier_checked(order, event)
         case PlatformRefused():
             _platform_refused(order, event, now)
         case _:
@@ -252,7 +263,17 @@ def _open_dispute_or_refuse(order: Order, states: set[OrderState]) -> Dispute:
 
 def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
     detail = " ".join(p for p in (event.status, event.description, event.location) if p)
-    _note(order, event.at, "carrier", "scan", detail, code=event.code, event_id=event.event_id)
+    _note(
+        order,
+        event.at,
+        "carrier",
+        "scan",
+        detail,
+        code=event.code,
+        event_id=event.event_id,
+        status=event.status,
+    )
+    order.carrier_known = True
     if event.status == "delivered":
         _delivered(
             order, ParcelDelivered(event_id=event.event_id, at=event.at, code=event.code), now
@@ -270,7 +291,16 @@ def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
 
 def _delivered(order: Order, event: ParcelDelivered, now: datetime) -> None:
     if not any(e.event_id == event.event_id for e in order.timeline):
-        _note(order, event.at, "carrier", "delivered", code=event.code, event_id=event.event_id)
+        _note(
+            order,
+            event.at,
+            "carrier",
+            "delivered",
+            code=event.code,
+            event_id=event.event_id,
+            status="delivered",
+        )
+    order.carrier_known = True
     if order.delivered_at is None:
         order.delivered_at = event.at
     if event.proof is not None:
@@ -314,6 +344,16 @@ def _buyer_answered(order: Order, event: BuyerAnsweredSolution) -> None:
         order.resolution = f"buyer accepted {order.dispute.solution.kind.value}"
 
 
+def _carrier_checked(order: Order, event: CarrierChecked) -> None:
+    if event.known:
+        order.carrier_known = True
+        _note(order, event.at, "carrier", "carrier_checked", "the carrier knows the number")
+        return
+    warning = "carrier does not know this number yet (R8): check the label and the pickup"
+    _note(order, event.at, "carrier", "carrier_checked", warning)
+    order.notices.append(f"{event.at.isoformat()} warning: {warning}")
+
+
 def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:
     _note(order, event.at, "platform", event.kind.value, f"{event.code}: {event.message}")
     if (order.state, event.kind) not in TRANSITIONS:
@@ -343,7 +383,7 @@ def _platform_reason(code: str) -> RefusalReason:
         return R.PLATFORM_REFUSED
 
 
-def _settle(order: Order, now: datetime) -> list[Deadline]:
+def _settle(order: Order, now: datetime, commands: list[Command] | None = None) -> list[Deadline]:
     fired: list[Deadline] = []
     while True:
         due = [d for d in pending_deadlines(order) if d.at <= now]
@@ -353,11 +393,27 @@ def _settle(order: Order, now: datetime) -> list[Deadline]:
         order.fired.append(deadline.key)
         fired.append(deadline)
         _note(order, deadline.at, "clock", deadline.kind.value, deadline.label)
+        if deadline.kind is DeadlineKind.CARRIER_CHECK and order.shipment is not None:
+            if commands is not None:
+                commands.append(_check_carrier(order, order.shipment))
+            continue
+        if deadline.kind is DeadlineKind.CUSTOMS_HOLD:
+            since = (deadline.at - order.policy.customs_hold_alert).isoformat()
+            order.notices.append(f"{deadline.at.isoformat()} alert: held in customs since {since}")
+            continue
         if deadline.event is None:
             order.notices.append(f"{deadline.at.isoformat()} reminder: {deadline.label}")
             continue
         _move(order, deadline.event)
         _on_deadline(order, deadline)
+
+
+def _check_carrier(order: Order, shipment: Shipment) -> CheckCarrier:
+    return CheckCarrier(
+        idempotency_key=order.key(f"carrier_check:{shipment.seq}"),
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+    )
 
 
 def _on_deadline(order: Order, deadline: Deadline) -> None:

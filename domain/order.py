@@ -14,7 +14,7 @@ from domain.events import DisputeReason, ProofOfDelivery
 from domain.money import Money
 from domain.policy import Policy
 from domain.ports import Solution
-from domain.states import EventKind, OrderState
+from domain.states import DISPUTE_STATES, EventKind, OrderState
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -82,6 +82,8 @@ class TimelineEntry(BaseModel):
     detail: str = ""
     code: str = ""
     event_id: str = ""
+    status: str = ""
+    """The normalised tracking status of a carrier scan (R10)."""
 
 
 class DeadlineKind(StrEnum):
@@ -94,6 +96,8 @@ class DeadlineKind(StrEnum):
     FIRST_RESPONSE = "first_response"
     SOLUTION = "solution"
     REMINDER = "reminder"
+    CARRIER_CHECK = "carrier_check"
+    CUSTOMS_HOLD = "customs_hold"
 
 
 class Deadline(BaseModel):
@@ -133,6 +137,9 @@ class Order(BaseModel):
     fired: list[str] = Field(default_factory=list)
     issued_keys: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
+    checks_carrier: bool = False
+    """R8: ask the carrier after the silent period (set by workflows that support it)."""
+    carrier_known: bool = False
 
     @field_validator("timeline")
     @classmethod
@@ -171,12 +178,42 @@ def pending_deadlines(order: Order) -> list[Deadline]:
     if state is OrderState.LOCKED and shipment is not None:
         horizon = shipment.uploaded_at + policy.tracking_horizon
         out.append(_d(DeadlineKind.TRACKING_HORIZON, horizon, "horizon", "delivery expected by"))
+    out.extend(_tracking_checks(order))
     dispute = order.dispute
     if dispute is not None and state is OrderState.AWAITING_FIRST_RESPONSE:
         out.extend(_with_reminders(order, DeadlineKind.FIRST_RESPONSE, dispute.response_due))
     if dispute is not None and state is OrderState.AWAITING_SOLUTION:
         out.extend(_with_reminders(order, DeadlineKind.SOLUTION, dispute.solution_due))
     return sorted((d for d in out if d.key not in order.fired), key=lambda d: d.at)
+
+
+_FOLLOWED = frozenset({OrderState.SHIPPED, OrderState.LOCKED}) | DISPUTE_STATES
+
+
+def _tracking_checks(order: Order) -> list[Deadline]:
+    """R8: ask the carrier after its silent period; R12: alert on a customs hold over 48 h."""
+    shipment, out = order.shipment, list[Deadline]()
+    if shipment is None or order.state not in _FOLLOWED:
+        return out
+    if order.checks_carrier and not order.carrier_known:
+        at = shipment.uploaded_at + order.policy.carrier_silent_period
+        key = f"carrier_check:{shipment.seq}"
+        out.append(_d(DeadlineKind.CARRIER_CHECK, at, key, "carrier to know the number"))
+    held_since = customs_held_since(order.timeline)
+    if held_since is not None:
+        at = held_since + order.policy.customs_hold_alert
+        key = f"customs:{held_since.isoformat()}"
+        out.append(_d(DeadlineKind.CUSTOMS_HOLD, at, key, "customs hold alert"))
+    return out
+
+
+def customs_held_since(timeline: list[TimelineEntry]) -> datetime | None:
+    """When the parcel's current customs hold began, if its latest scan is a customs one."""
+    scans = [e for e in timeline if e.source == "carrier" and e.status]
+    held: datetime | None = None
+    for entry in scans:
+        held = (held or entry.at) if entry.status == "customs" else None
+    return held
 
 
 _EVENT_OF = {

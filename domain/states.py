@@ -65,6 +65,7 @@ class EventKind(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     BUYER_ACCEPTED_SOLUTION = "buyer_accepted_solution"
     BUYER_REJECTED_SOLUTION = "buyer_rejected_solution"
+    CARRIER_CHECKED = "carrier_checked"
     PLATFORM_REFUSED_UPLOAD = "platform_refused_upload"
     PLATFORM_REFUSED_WITHDRAWAL = "platform_refused_withdrawal"
     # Deadlines reached

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import PlatformRefused
-from domain.ports import PlatformDispute, PlatformOrder, Solution
+from domain.ports import CarrierRecord, PlatformDispute, PlatformOrder, Solution
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,25 @@ class FakePlatform:
 def at_second(moment: datetime) -> datetime:
     """``moment`` without its sub-second part (boundaries are stated in whole seconds)."""
     return moment.replace(microsecond=0)
+
+
+@dataclass
+class FakeCarrier:
+    """A tracking service that knows the numbers in ``known`` and records every request."""
+
+    known: set[str] = field(default_factory=set)
+    registered: list[tuple[str, str]] = field(default_factory=list)
+    lookups: list[list[tuple[str, str]]] = field(default_factory=list)
+
+    async def register(self, numbers: list[tuple[str, str]]) -> None:
+        self.registered.extend(numbers)
+
+    async def lookup(self, numbers: list[tuple[str, str]]) -> list[CarrierRecord]:
+        self.lookups.append(list(numbers))
+        return [
+            CarrierRecord(carrier=carrier, tracking_number=number, known=number in self.known)
+            for carrier, number in numbers
+        ]
+
+    async def stop(self, numbers: list[tuple[str, str]]) -> None:
+        del numbers

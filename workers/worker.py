@@ -2,19 +2,138 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from typing import NoReturn
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.carrier import CarrierActivities, UnconfiguredTracking
+from activities.numbers import NumberActivities
 from activities.platform import PlatformActivities
-from domain.ports import Platform
+from adapters.aliexpress.client import AliExpressClient
+from domain.errors import InvalidInput
+from domain.ports import CarrierTracking, Platform
+from workers.config import TemporalSettings
+from workers.logging import configure_logging, get_logger
+from workers.temporal_client import connect
+from workflows.number_hold import NumberHoldWorkflow
 from workflows.order import OrderWorkflow
 
+EXIT_BAD_CONFIG = 2
+EXIT_UNREACHABLE = 4
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
-def build_worker(client: Client, *, task_queue: str, platform: Platform) -> Worker:
-    """A worker running every parcelflow workflow and activity against ``platform``."""
+
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    platform: Platform,
+    tracking: CarrierTracking | None = None,
+) -> Worker:
+    """A worker running every parcelflow workflow and activity against ``platform`` and
+    ``tracking`` (without one, the R8 carrier check reports that none is configured)."""
+    numbers = NumberActivities(client, task_queue)
+    carrier = CarrierActivities(tracking or UnconfiguredTracking())
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow],
-        activities=PlatformActivities(platform).all(),
+        workflows=[OrderWorkflow, NumberHoldWorkflow],
+        activities=[
+            *PlatformActivities(platform).all(),
+            numbers.claim,
+            numbers.release,
+            carrier.check,
+        ],
     )
+
+
+def build_platform_from_env(env: Mapping[str, str] | None = None) -> AliExpressClient:
+    """The marketplace client from ``PARCELFLOW_ALIEXPRESS_*`` (base URL, app key and secret,
+    access token) and ``PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL``."""
+    env = os.environ if env is None else env
+    values: dict[str, str] = {}
+    for name in ("BASE_URL", "APP_KEY", "APP_SECRET", "ACCESS_TOKEN"):
+        variable = f"PARCELFLOW_ALIEXPRESS_{name}"
+        value = env.get(variable, "").strip()
+        if not value:
+            raise InvalidInput(variable, "must be set")
+        values[name] = value
+    withdrawal = env.get("PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL", "false").strip().lower()
+    return AliExpressClient(
+        values["BASE_URL"],
+        values["APP_KEY"],
+        values["APP_SECRET"],
+        values["ACCESS_TOKEN"],
+        supports_withdrawal=withdrawal in _TRUE,
+    )
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (call inside the running loop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def run_worker(
+    client: Client, task_queue: str, platform: Platform, stop: asyncio.Event
+) -> None:
+    """Poll ``task_queue`` until ``stop`` is set, then shut down gracefully."""
+    log = get_logger("parcelflow.worker", task_queue=task_queue)
+    async with build_worker(client, task_queue=task_queue, platform=platform):
+        log.info("worker started")
+        await stop.wait()
+        log.info("worker stopping: finishing running tasks")
+    log.info("worker stopped")
+
+
+async def _serve(settings: TemporalSettings, platform: AliExpressClient) -> int:
+    stop = stop_on_signals()
+    try:
+        client = await connect(settings)
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "unreachable".
+        get_logger("parcelflow.worker").error(
+            "temporal unreachable", address=settings.address, error=str(error)
+        )
+        return EXIT_UNREACHABLE
+    async with platform:
+        await run_worker(client, settings.task_queue, platform, stop)
+    return 0
+
+
+def exit_process(code: int) -> NoReturn:
+    """Flush output and end the process without interpreter teardown.
+
+    The Temporal client's Rust threads can outlive the event loop and abort a finalizing
+    interpreter ("PyGILState_Release ... finalizing", temporalio/sdk-python#300), which would turn
+    a clean exit code into 134. Everything that needs stopping has stopped when this is called.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def main() -> None:
+    """``python -m workers.worker``: run the worker until SIGINT or SIGTERM."""
+    configure_logging()
+    settings = TemporalSettings.from_env()
+    try:
+        platform = build_platform_from_env()
+    except InvalidInput as error:
+        get_logger("parcelflow.worker").error("bad configuration", problem=str(error))
+        exit_process(EXIT_BAD_CONFIG)
+    exit_process(asyncio.run(_serve(settings, platform)))
+
+
+if __name__ == "__main__":
+    main()

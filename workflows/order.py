@@ -12,9 +12,12 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
     from activities.errors import NON_RETRYABLE
+    from activities.numbers import NumberActivities, NumberClaim
     from activities.platform import PlatformActivities
     from domain.commands import (
+        CheckCarrier,
         Command,
         SendDisputeResponse,
         SendSolution,
@@ -22,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
     )
     from domain.events import (
+        CarrierChecked,
         Event,
         Fact,
         PlatformRefused,
@@ -43,6 +47,9 @@ PLATFORM_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 PLATFORM_CALL = timedelta(seconds=30)
+CARRIER_CALL = timedelta(seconds=30)
+CARRIER_CHECK_PATCH = "carrier-check-r8"
+NUMBER_CLAIMS_PATCH = "number-claims-r2"
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
@@ -60,6 +67,7 @@ class OrderWorkflow:
         self._commands = asyncio.Lock()
         self._published: dict[str, Any] = {}
         self._early_facts: list[Fact] = []
+        self._outbox: list[CheckCarrier] = []
 
     @property
     def order(self) -> Order:
@@ -74,14 +82,19 @@ class OrderWorkflow:
             if not created:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return OrderOutcome(state=None, resolution=_NEVER_CREATED, order=None)
+        if inp.carried is None and workflow.patched(CARRIER_CHECK_PATCH):
+            self.order.checks_carrier = True
         self._commit(advance(self.order, workflow.now()), wake=False)
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
+            await self._run_outbox()
             await self._sleep_until_next_deadline_or_event()
             self._commit(advance(self.order, workflow.now()), wake=False)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.order.shipment is not None:
+            await self._release(self.order.shipment.carrier, self.order.shipment.tracking_number)
         return OrderOutcome(
             state=self.order.state, resolution=self.order.resolution, order=self.order
         )
@@ -93,7 +106,26 @@ class OrderWorkflow:
             )
         return self._order is not None
 
+    async def _run_outbox(self) -> None:
+        while self._outbox:
+            check = self._outbox.pop(0)
+            try:
+                known = await workflow.execute_activity_method(
+                    CarrierActivities.check,
+                    check,
+                    start_to_close_timeout=CARRIER_CALL,
+                    retry_policy=PLATFORM_RETRY,
+                    summary=check.idempotency_key,
+                )
+            except ActivityError as failure:
+                workflow.logger.warning("carrier check failed: %s", failure.cause)
+                continue
+            fact = CarrierChecked(event_id=check.idempotency_key, at=workflow.now(), known=known)
+            self._commit(decide(self.order, fact, workflow.now()), wake=False)
+
     async def _sleep_until_next_deadline_or_event(self) -> None:
+        if self._outbox:
+            return
         deadlines = pending_deadlines(self.order)
         timeout = deadlines[0].at - workflow.now() if deadlines else None
         if timeout is not None and timeout <= timedelta(0):
@@ -185,15 +217,57 @@ class OrderWorkflow:
 
     async def _run_command(self, command: Event) -> OrderView:
         async with self._commands:
-            decision = decide(self.order, command, workflow.now())
-            if decision.refusal is not None:
-                raise ApplicationError(
-                    decision.detail, type=decision.refusal.value, non_retryable=True
-                )
+            decision = self._decide_or_refuse(command)
+            claim = _claim_of(decision, self.order.facts.workflow_id)
+            if claim is not None and workflow.patched(NUMBER_CLAIMS_PATCH):
+                await self._claim(claim)
+                # Facts may have arrived while the claim ran: decide again on the latest order.
+                try:
+                    decision = self._decide_or_refuse(command)
+                except ApplicationError:
+                    await self._release(claim.carrier, claim.number)
+                    raise
+            withdrawn = self.order.shipment if isinstance(command, WithdrawTracking) else None
             self._commit(decision)
             for side_effect in decision.commands:
-                await self._execute(side_effect)
+                if not isinstance(side_effect, CheckCarrier):
+                    await self._execute(side_effect)
+            if withdrawn is not None and self.order.shipment is None:
+                await self._release(withdrawn.carrier, withdrawn.tracking_number)
             return self._view()
+
+    def _decide_or_refuse(self, command: Event) -> Decision:
+        decision = decide(self.order, command, workflow.now())
+        if decision.refusal is not None:
+            raise ApplicationError(decision.detail, type=decision.refusal.value, non_retryable=True)
+        return decision
+
+    async def _claim(self, claim: NumberClaim) -> None:
+        try:
+            await workflow.execute_activity_method(
+                NumberActivities.claim,
+                claim,
+                start_to_close_timeout=PLATFORM_CALL,
+                retry_policy=PLATFORM_RETRY,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == "duplicate":
+                raise ApplicationError(
+                    cause.message, *cause.details, type="duplicate", non_retryable=True
+                ) from failure
+            raise
+
+    async def _release(self, carrier: str, number: str) -> None:
+        if not workflow.patched(NUMBER_CLAIMS_PATCH):
+            return
+        claim = NumberClaim(carrier=carrier, number=number, holder=self.order.facts.workflow_id)
+        await workflow.execute_activity_method(
+            NumberActivities.release,
+            claim,
+            start_to_close_timeout=PLATFORM_CALL,
+            retry_policy=PLATFORM_RETRY,
+        )
 
     async def _execute(self, command: Command) -> None:
         try:
@@ -217,6 +291,8 @@ class OrderWorkflow:
                 message=str(message),
             )
             self._commit(decide(self.order, refused, workflow.now()))
+            if isinstance(command, SendTrackingUpload):
+                await self._release(command.carrier, command.tracking_number)
             raise ApplicationError(
                 f"the marketplace refused: {code} {message}".strip(),
                 type=self.order.lock_reason.value if self.order.lock_reason else "platform_refused",
@@ -228,6 +304,7 @@ class OrderWorkflow:
     def _commit(self, decision: Decision, *, wake: bool = True) -> None:
         """Make ``decision`` the order's state; ``wake`` re-plans the main loop's timer."""
         self._order = decision.order
+        self._outbox.extend(c for c in decision.commands if isinstance(c, CheckCarrier))
         for deadline in decision.fired:
             workflow.logger.info("deadline reached: %s (%s)", deadline.label, deadline.kind.value)
         self._woken = self._woken or wake
@@ -271,6 +348,15 @@ _REFUSAL_KIND: dict[type[Command], EventKind] = {
 }
 
 
+def _claim_of(decision: Decision, holder: str) -> NumberClaim | None:
+    for command in decision.commands:
+        if isinstance(command, SendTrackingUpload):
+            return NumberClaim(
+                carrier=command.carrier, number=command.tracking_number, holder=holder
+            )
+    return None
+
+
 async def _start_activity(command: Command) -> None:
     options: dict[str, Any] = {
         "start_to_close_timeout": PLATFORM_CALL,
@@ -294,6 +380,9 @@ async def _start_activity(command: Command) -> None:
             await workflow.execute_activity_method(
                 PlatformActivities.propose_solution, command, **options
             )
+        case CheckCarrier():
+            msg = "carrier checks run from the outbox"
+            raise AssertionError(msg)
 
 
 def _details(order: Order, deadlines: list[Any]) -> str:

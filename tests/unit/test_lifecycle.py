@@ -6,11 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from domain.commands import SendDisputeResponse, SendSolution, SendTrackingUpload, SendWithdrawal
+from domain.commands import (
+    CheckCarrier,
+    SendDisputeResponse,
+    SendSolution,
+    SendTrackingUpload,
+    SendWithdrawal,
+)
 from domain.errors import RefusalReason
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
+    CarrierChecked,
     CarrierScanned,
     EtaChanged,
     Event,
@@ -318,3 +325,53 @@ def test_seller_commands_in_the_wrong_state_are_refused_wrong_state(
     decision = decide(order, event, U)
     assert decision.refusal is R.WRONG_STATE, name
     assert decision.order == order
+
+
+def test_a_silent_carrier_after_four_hours_asks_the_carrier_and_warns_without_locking() -> None:
+    order = shipped()
+    order.checks_carrier = True
+    assert advance(order, U + 4 * H - timedelta(seconds=1)).commands == ()
+    asked = advance(order, U + 4 * H)
+    assert asked.commands == (
+        CheckCarrier(
+            idempotency_key="order-aliexpress-42:carrier_check:1",
+            carrier="china_post",
+            tracking_number=NUMBER,
+        ),
+    )
+    assert advance(asked.order, U + 5 * H).commands == ()
+    unknown = CarrierChecked(event_id="cc-1", at=U + 4 * H, known=False)
+    warned = ok(decide(asked.order, unknown, U + 4 * H))
+    assert warned.state is S.SHIPPED
+    assert any("carrier does not know this number yet" in n for n in warned.notices)
+    assert decide(warned, WithdrawTracking(), U + 5 * H).refusal is None
+
+
+def test_a_carrier_that_reported_info_received_is_not_asked_again() -> None:
+    order = shipped()
+    order.checks_carrier = True
+    order = ok(decide(order, scan(H, status="info_received"), U + H))
+    assert advance(order, U + 5 * H).commands == ()
+
+
+def test_a_customs_hold_over_48_hours_raises_an_alert_once() -> None:
+    order = ok(decide(shipped(), scan(3 * H, event_id="pu"), U + 3 * H))
+    order = ok(decide(order, scan(timedelta(days=3), status="customs", event_id="cu"), U + 72 * H))
+    quiet = advance(order, U + timedelta(days=5) - timedelta(seconds=1)).order
+    assert not any("customs" in n for n in quiet.notices)
+    alerted = advance(order, U + timedelta(days=5, minutes=1)).order
+    assert [n for n in alerted.notices if "customs" in n] == [
+        f"{(U + timedelta(days=5)).isoformat()} alert: held in customs since "
+        f"{(U + timedelta(days=3)).isoformat()}"
+    ]
+    assert advance(alerted, U + timedelta(days=6)).order.notices == alerted.notices
+
+
+def test_a_customs_release_before_48_hours_raises_no_alert() -> None:
+    order = ok(
+        decide(shipped(), scan(timedelta(days=3), status="customs", event_id="cu"), U + 72 * H)
+    )
+    order = ok(
+        decide(order, scan(timedelta(days=4), status="in_transit", event_id="out"), U + 96 * H)
+    )
+    assert not any("customs" in n for n in advance(order, U + timedelta(days=9)).order.notices)

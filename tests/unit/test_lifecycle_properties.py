@@ -38,6 +38,7 @@ class OrderLife(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.order = new_order(eta=P + timedelta(days=12))
+        self.order.checks_carrier = True
         self.now = P
         self.keys: list[str] = []
         self.fact_no = 0
@@ -48,7 +49,7 @@ class OrderLife(RuleBasedStateMachine):
         decision = decide(self.order, event, self.now)
         if decision.refused:
             assert decision.order == before, "a refused command changed the order"
-            assert decision.commands == ()
+            assert decision.commands == advance(self.order, self.now).commands
         self.keys.extend(c.idempotency_key for c in decision.commands)
         self.order = decision.order
 
@@ -59,7 +60,9 @@ class OrderLife(RuleBasedStateMachine):
     @rule(step=steps)
     def time_passes(self, step: timedelta) -> None:
         self.now += step
-        self.order = advance(self.order, self.now).order
+        decision = advance(self.order, self.now)
+        self.keys.extend(c.idempotency_key for c in decision.commands)
+        self.order = decision.order
 
     @rule(number=st.sampled_from([NUMBER, "RR123456784CN", "LX123456785CN"]))
     def seller_uploads(self, number: str) -> None:

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.events import Fact
 from domain.money import Money
 from domain.order import OrderFacts
-from tests.fakes import FakePlatform
+from tests.fakes import FakeCarrier, FakePlatform
 from workers.worker import build_worker
 from workflows.messages import FactEnvelope, OrderInput, OrderView
 from workflows.order import OrderWorkflow
@@ -37,6 +37,8 @@ class OrderRun:
     handle: WorkflowHandle[OrderWorkflow, object]
     platform: FakePlatform
     paid_at: datetime
+    number: str = ""
+    """The tracking number the test uploaded, if any."""
 
     async def now(self) -> datetime:
         """The workflow's virtual clock."""
@@ -114,6 +116,7 @@ async def order_run(
     env: WorkflowEnvironment,
     platform: FakePlatform | None = None,
     continue_as_new_after: int = 2_000,
+    tracking: FakeCarrier | None = None,
     **facts: object,
 ) -> AsyncIterator[OrderRun]:
     """Start a worker and one order workflow paid now; time moves only when the test says."""
@@ -121,7 +124,8 @@ async def order_run(
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     paid_at = datetime.now(UTC).replace(microsecond=0)
     order = order_facts(paid_at, **facts)
-    async with build_worker(env.client, task_queue=task_queue, platform=platform):
+    worker = build_worker(env.client, task_queue=task_queue, platform=platform, tracking=tracking)
+    async with worker:
         with env.with_time_skipping_disabled():
             await env.client.start_workflow(
                 OrderWorkflow.run,

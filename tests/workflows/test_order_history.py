@@ -9,6 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.events import CarrierScanned, UploadTracking
 from domain.states import OrderState
+from tests.numbers import fresh_s10
 from tests.workflows.harness import order_run
 from workflows.order import OrderWorkflow
 
@@ -21,7 +22,7 @@ async def test_a_chatty_order_continues_as_new_carrying_its_timeline_and_dedup_k
     async with order_run(env, continue_as_new_after=40) as run:
         await run.handle.execute_update(
             OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number="RR123456785CN"),
+            UploadTracking(carrier="china_post", tracking_number=fresh_s10()),
         )
         start = await run.now()
         first_run = (await run.handle.describe()).run_id
@@ -42,17 +43,18 @@ async def test_a_chatty_order_continues_as_new_carrying_its_timeline_and_dedup_k
 
 
 async def test_an_accepted_number_cannot_be_edited_only_withdrawn(env: WorkflowEnvironment) -> None:
+    first = fresh_s10()
     async with order_run(env) as run:
         await run.handle.execute_update(
             OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number="RR123456785CN"),
+            UploadTracking(carrier="china_post", tracking_number=first),
         )
         refusal = await run.refusal(
             OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number="LX123456785CN"),
+            UploadTracking(carrier="china_post", tracking_number=fresh_s10("LX")),
         )
         assert refusal.type == "wrong_state"
         view = await run.view()
         assert view.order.shipment is not None
-        assert view.order.shipment.tracking_number == "RR123456785CN"
+        assert view.order.shipment.tracking_number == first
         assert len(run.platform.keys("upload_tracking")) == 1

@@ -23,6 +23,7 @@ from domain.money import Money
 from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.fakes import FakePlatform
+from tests.numbers import fresh_s10
 from tests.workflows.harness import OrderRun, order_run
 from workflows import search_attributes as sa
 from workflows.messages import OrderOutcome
@@ -31,15 +32,16 @@ from workflows.order import OrderWorkflow
 pytestmark = pytest.mark.temporal
 H = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
-NUMBER = "RR123456785CN"
 S = OrderState
 
 
-async def ship(run: OrderRun, number: str = NUMBER) -> OrderRun:
-    """S1: upload at P+10h; returns with the upload time known from the view."""
+async def ship(run: OrderRun, number: str | None = None) -> OrderRun:
+    """S1: upload a fresh China Post number at P+10h."""
     await run.move_to(run.paid_at + 10 * H)
+    run.number = number or fresh_s10()
     view = await run.handle.execute_update(
-        OrderWorkflow.upload_tracking, UploadTracking(carrier="china_post", tracking_number=number)
+        OrderWorkflow.upload_tracking,
+        UploadTracking(carrier="china_post", tracking_number=run.number),
     )
     assert view.state is S.SHIPPED
     return run
@@ -63,7 +65,7 @@ async def test_withdraw_inside_the_window_then_upload_again(env: WorkflowEnviron
         assert withdrawn.state is S.AWAITING_SHIPMENT
         again = await run.handle.execute_update(
             OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number="LX123456785CN"),
+            UploadTracking(carrier="china_post", tracking_number=fresh_s10("LX")),
         )
         assert again.state is S.SHIPPED
         wid = run.handle.id
@@ -132,7 +134,7 @@ async def test_an_eta_within_five_days_locks_at_once(env: WorkflowEnvironment) -
         await run.signal(EtaChanged(event_id="eta-1", at=now, eta=now + timedelta(days=5)))
         view = await run.handle.execute_update(
             OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number=NUMBER),
+            UploadTracking(carrier="china_post", tracking_number=fresh_s10()),
         )
         assert view.state is S.LOCKED
         assert view.order.lock_reason is not None
@@ -305,7 +307,7 @@ async def test_a_platform_refusal_is_reported_once_and_never_retried(
         view = await run.view()
         assert view.state is S.LOCKED
         assert view.order.shipment is not None
-        assert view.order.shipment.tracking_number == NUMBER
+        assert view.order.shipment.tracking_number == run.number
         for _ in range(2):
             assert (await run.refusal(OrderWorkflow.withdraw_tracking)).type == "carrier_scanned"
         assert len(run.platform.keys("withdraw_tracking")) == 1

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.events import BuyerConfirmed, CarrierScanned, ParcelDelivered
 from domain.states import OrderState
 from tests.fakes import FakePlatform
+from tests.numbers import fresh_s10
 from tests.workflows.harness import order_facts
 from workers.orders import Delivery, Orders
 from workers.worker import build_worker
@@ -45,7 +46,7 @@ async def test_the_same_creation_hook_three_times_at_once_starts_one_workflow(
 async def test_a_hook_redelivered_after_the_order_ended_starts_nothing(orders: Orders) -> None:
     facts = order_facts(datetime.now(UTC))
     assert await orders.create(facts) is Delivery.ACCEPTED
-    await orders.ship(facts.marketplace, facts.order_id, "china_post", "RR123456785CN")
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", fresh_s10())
     now = datetime.now(UTC)
     await orders.send_fact(facts.marketplace, facts.order_id, BuyerConfirmed(event_id="bc", at=now))
     outcome = await orders.handle(facts.marketplace, facts.order_id).result()

@@ -1,0 +1,160 @@
+"""Pull-ingestion activities: list shipped orders, poll the tracking service, signal changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.errors import translated
+from domain.polling import POLLED_STATES, Parcel, TrackedFact, new_facts, remembered
+from domain.ports import CarrierTracking
+from domain.tracking import TrackingSource
+from workflows import search_attributes as sa
+from workflows.messages import FactEnvelope
+from workflows.order import OrderWorkflow
+
+T = TypeVar("T")
+HEARTBEAT_EVERY = 5.0
+"""Seconds between heartbeats while a port call or a listing is under way."""
+
+
+@runtime_checkable
+class TaggedRegistration(Protocol):
+    """A tracking service that can label each number it follows (17TRACK's ``tag``)."""
+
+    async def register_tagged(self, numbers: list[tuple[str, str]], tags: list[str]) -> None:
+        """Start following these (carrier, number) pairs, each labelled with its tag."""
+        ...
+
+
+class ParcelChanges(BaseModel):
+    """What one poll learnt about one parcel: its new facts and every event id forwarded."""
+
+    key: str
+    workflow_id: str
+    facts: list[TrackedFact]
+    seen: list[str]
+
+
+class PollResult(BaseModel):
+    """One batch's poll: the changes of each parcel looked up (none for an unknown number)."""
+
+    changes: list[ParcelChanges]
+
+
+class TrackingActivities:
+    """Thin activities over Temporal visibility and a ``CarrierTracking`` port."""
+
+    def __init__(
+        self,
+        client: Client,
+        tracking: CarrierTracking,
+        task_queue: str,
+        *,
+        source: TrackingSource = TrackingSource.SEVENTEEN_TRACK,
+    ) -> None:
+        self._client = client
+        self._tracking = tracking
+        self._task_queue = task_queue
+        self._source = source
+
+    @activity.defn(name="tracking.list_parcels")
+    async def list_parcels(self) -> list[Parcel]:
+        """Every running order on this task queue with a number in a polled state."""
+        states = ", ".join(f"'{state.value}'" for state in POLLED_STATES)
+        query = (
+            f"WorkflowType = 'Order' AND ExecutionStatus = 'Running'"
+            f" AND TaskQueue = '{self._task_queue}' AND {sa.ORDER_STATE.name} IN ({states})"
+        )
+        parcels: list[Parcel] = []
+        rows = 0
+        async for execution in self._client.list_workflows(query):
+            rows += 1
+            if rows % 500 == 0:
+                activity.heartbeat(rows)
+            attrs = execution.typed_search_attributes
+            carrier, number = attrs.get(sa.CARRIER), attrs.get(sa.TRACKING_NUMBER)
+            state = attrs.get(sa.ORDER_STATE)
+            if carrier and number and state:
+                parcels.append(
+                    Parcel(
+                        workflow_id=execution.id,
+                        carrier=carrier,
+                        number=number,
+                        state=state,
+                        uploaded_at=attrs.get(sa.UPLOADED_AT),
+                    )
+                )
+        return parcels
+
+    @activity.defn(name="tracking.poll")
+    async def poll(self, batch: list[Parcel], seen: dict[str, list[str]]) -> PollResult:
+        """Register the numbers new to us, then ONE look-up for the batch (≤ 50, R12).
+
+        ``seen`` holds, per parcel key, the event ids already forwarded; the result carries
+        only new facts, and the ids to remember once they are forwarded.
+        """
+        fresh = [p for p in batch if p.key not in seen]
+        if fresh:
+            await _beating(self._register(fresh))
+        records = await _beating(self._tracking.lookup([p.pair for p in batch]))
+        changes: list[ParcelChanges] = []
+        for parcel, record in zip(batch, records, strict=True):
+            forwarded = seen.get(parcel.key, [])
+            facts = new_facts(record, forwarded, self._source)
+            changes.append(
+                ParcelChanges(
+                    key=parcel.key,
+                    workflow_id=parcel.workflow_id,
+                    facts=facts,
+                    seen=remembered(forwarded, facts),
+                )
+            )
+        return PollResult(changes=changes)
+
+    def _register(self, parcels: list[Parcel]) -> Awaitable[None]:
+        pairs = [p.pair for p in parcels]
+        if isinstance(self._tracking, TaggedRegistration):
+            return self._tracking.register_tagged(pairs, [p.workflow_id for p in parcels])
+        return self._tracking.register(pairs)
+
+    @activity.defn(name="tracking.forward")
+    async def forward(self, workflow_id: str, facts: list[TrackedFact]) -> int:
+        """Signal the order with each new fact, oldest first; how many it received.
+
+        An order that ended meanwhile receives nothing, and that is no failure. A retry may
+        signal a fact twice: the order de-duplicates by ``event_id``.
+        """
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        for sent, fact in enumerate(facts):
+            try:
+                await handle.signal(OrderWorkflow.fact, FactEnvelope(fact=fact))
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                activity.logger.info("order %s has ended: %s", workflow_id, error.message)
+                return sent
+        return len(facts)
+
+    def all(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Every activity of this class, for the worker."""
+        return [self.list_parcels, self.poll, self.forward]
+
+
+async def _beating(call: Awaitable[T]) -> T:
+    """Await a port call, heartbeating while it runs; permanent failures are not retried."""
+    task = asyncio.ensure_future(translated(call))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        task.cancel()

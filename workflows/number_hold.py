@@ -1,0 +1,37 @@
+"""One open order per tracking number (R2): a tiny workflow whose id *is* the number's claim."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+
+def hold_id(carrier: str, number: str) -> str:
+    """The claim's workflow id: carrier and number only (neither is personal data)."""
+    return f"tracking-{carrier}-{number}"
+
+
+@workflow.defn(name="TrackingNumberHold")
+class NumberHoldWorkflow:
+    """Open while an order holds the number; Temporal's unique workflow ids make claims atomic."""
+
+    @workflow.init
+    def __init__(self, holder: str) -> None:
+        self._released = False
+        self._holder = holder
+
+    @workflow.run
+    async def run(self, holder: str) -> str:
+        """Hold the number for ``holder`` (an order workflow id) until it releases it."""
+        await workflow.wait_condition(lambda: self._released)
+        return holder
+
+    @workflow.signal
+    def release(self, holder: str) -> None:
+        """The holder withdrew the number, the platform refused it, or the order ended."""
+        if holder == self._holder:
+            self._released = True
+
+    @workflow.query
+    def holder(self) -> str:
+        """The order workflow id that holds the number."""
+        return self._holder
