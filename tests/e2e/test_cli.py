@@ -1,0 +1,169 @@
+"""The ``parcelflow`` CLI against a real Temporal server: output, and exit codes scripts trust."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+from adapters.asgi_server import free_port
+from domain.events import DisputeOpened
+from domain.order import OrderFacts
+from tests.fakes import FakePlatform
+from tests.numbers import fresh_s10
+from tests.workflows.harness import order_facts
+from workers.cli import app
+from workers.orders import Orders
+from workers.worker import build_worker
+
+pytestmark = pytest.mark.temporal
+runner = CliRunner()
+
+
+@pytest.fixture
+async def orders(
+    env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Orders]:
+    """A worker on a fresh task queue; the CLI finds the server and queue in the environment."""
+    task_queue = f"cli-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PARCELFLOW_TASK_QUEUE", task_queue)
+    monkeypatch.setenv("PARCELFLOW_TEMPORAL_ADDRESS", env.client.service_client.config.target_host)
+    async with build_worker(env.client, task_queue=task_queue, platform=FakePlatform()):
+        with env.with_time_skipping_disabled():
+            yield Orders(env.client, task_queue)
+
+
+async def parcelflow(*args: str) -> Result:
+    """Run the CLI as a user would (it runs its own event loop, hence the thread)."""
+    return await asyncio.to_thread(runner.invoke, app, list(args))
+
+
+def machine(result: Result) -> Any:
+    return json.loads(result.stdout)
+
+
+async def new_order(orders: Orders) -> OrderFacts:
+    facts = order_facts(datetime.now(UTC))
+    await orders.create(facts)
+    return facts
+
+
+async def test_ship_prints_the_shipped_order_and_exits_0(orders: Orders) -> None:
+    facts, number = await new_order(orders), fresh_s10()
+    result = await parcelflow(
+        "--json", "ship", "aliexpress", facts.order_id, "china_post", f" {number.lower()} "
+    )
+    assert result.exit_code == 0, result.output
+    view = machine(result)
+    assert view["order"]["state"] == "shipped"
+    assert view["order"]["shipment"]["tracking_number"] == number
+    assert "withdraw by" in [d["label"] for d in view["deadlines"]]
+
+
+async def test_a_wrong_check_digit_is_refused_with_exit_1_and_its_reason(orders: Orders) -> None:
+    facts, number = await new_order(orders), fresh_s10()
+    wrong = f"{number[:10]}{(int(number[10]) + 1) % 10}CN"
+    result = await parcelflow("--json", "ship", "aliexpress", facts.order_id, "china_post", wrong)
+    assert result.exit_code == 1
+    refusal = machine(result)
+    assert refusal["refused"] == "invalid_number"
+    assert "check digit" in refusal["detail"]
+    shown = machine(await parcelflow("--json", "show", "aliexpress", facts.order_id))
+    assert shown["order"]["state"] == "awaiting_shipment"
+
+
+async def test_withdrawing_an_unshipped_order_is_refused_in_words_with_exit_1(
+    orders: Orders,
+) -> None:
+    facts = await new_order(orders)
+    result = await parcelflow("withdraw", "aliexpress", facts.order_id)
+    assert result.exit_code == 1
+    assert "refused (wrong_state)" in result.stderr
+    assert "awaiting_shipment" in result.stderr
+
+
+async def test_showing_an_unknown_order_exits_3(orders: Orders) -> None:
+    result = await parcelflow("--json", "show", "aliexpress", f"nope{uuid.uuid4().hex[:8]}")
+    assert result.exit_code == 3
+    assert machine(result)["not_found"].startswith("order-aliexpress-nope")
+
+
+async def test_show_prints_state_deadlines_and_timeline(orders: Orders) -> None:
+    facts = await new_order(orders)
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", fresh_s10())
+    result = await parcelflow("show", "aliexpress", facts.order_id)
+    assert result.exit_code == 0, result.output
+    assert f"order-aliexpress-{facts.order_id}" in result.stdout
+    assert "state: shipped" in result.stdout
+    assert "withdraw by" in result.stdout
+    assert "tracking_uploaded" in result.stdout
+
+
+async def test_a_dispute_is_answered_and_solved_from_the_command_line(orders: Orders) -> None:
+    facts = await new_order(orders)
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", fresh_s10())
+    opened = DisputeOpened(event_id="d1", at=datetime.now(UTC), dispute_id="D-1")
+    await orders.send_fact(facts.marketplace, facts.order_id, opened)
+    answered = await parcelflow("--json", "respond", "aliexpress", facts.order_id, "On its way")
+    assert machine(answered)["order"]["state"] == "dispute_awaiting_solution"
+    too_much = await parcelflow(
+        "--json", "solve", "aliexpress", facts.order_id, "partial_refund", "--amount", "25.00"
+    )
+    assert too_much.exit_code == 1
+    assert machine(too_much)["refused"] == "invalid_amount"
+    solved = await parcelflow(
+        "--json", "solve", "aliexpress", facts.order_id, "partial_refund", "--amount", "6.00"
+    )
+    assert solved.exit_code == 0, solved.output
+    dispute = machine(solved)["order"]["dispute"]
+    assert dispute["solution"]["refund"] == {"minor": 600, "currency": "USD"}
+
+
+async def test_list_by_state_finds_the_order_in_temporal_visibility(orders: Orders) -> None:
+    facts = await new_order(orders)
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", fresh_s10())
+    only_this = f"WorkflowId = '{facts.workflow_id}'"
+    for _ in range(50):  # visibility is eventually consistent
+        result = await parcelflow("--json", "list", "--state", "shipped", "--query", only_this)
+        if machine(result):
+            break
+        await asyncio.sleep(0.2)
+    assert result.exit_code == 0
+    [row] = machine(result)
+    assert (row["workflow_id"], row["state"], row["carrier"]) == (
+        facts.workflow_id,
+        "shipped",
+        "china_post",
+    )
+    # Its next clock is the carrier check 4 h after the upload (R8).
+    within = [
+        machine(await parcelflow("--json", "list", "--deadline-within", d, "--query", only_this))
+        for d in ("1h", "4h5m")
+    ]
+    assert [[r["workflow_id"] for r in rows] for rows in within] == [[], [facts.workflow_id]]
+    locked = await parcelflow("--json", "list", "--state", "locked", "--query", only_this)
+    assert machine(locked) == []
+
+
+async def test_bad_usage_exits_2(orders: Orders) -> None:
+    bad_amount = await parcelflow("solve", "aliexpress", "1", "partial_refund", "--amount", "6.001")
+    assert bad_amount.exit_code == 2
+    bad_state = await parcelflow("list", "--state", "lost")
+    assert bad_state.exit_code == 2
+    bad_id = await parcelflow("show", "aliexpress", "no spaces please")
+    assert bad_id.exit_code == 2
+
+
+async def test_an_unreachable_temporal_exits_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("PARCELFLOW_TEMPORAL_ADDRESS", address)
+    result = await parcelflow("--json", "show", "aliexpress", "1")
+    assert result.exit_code == 4
+    assert machine(result)["unreachable"] == address

