@@ -20,8 +20,12 @@ async def translated(call: Awaitable[T]) -> T:
     try:
         return await call
     except PlatformRefused as refused:
+        # The workflow reads details as (reason, message): our reason when the adapter knows the
+        # platform's code (the message then keeps that code for support), else the code itself.
+        reason = refused.reason.value if refused.reason else refused.code
+        message = refused.message if reason == refused.code else str(refused)
         raise ApplicationError(
-            str(refused), refused.code, refused.message, type="PlatformRefused", non_retryable=True
+            str(refused), reason, message, type="PlatformRefused", non_retryable=True
         ) from refused
     except PermanentPortError as error:
         raise ApplicationError(str(error), type="PermanentPortError", non_retryable=True) from error

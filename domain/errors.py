@@ -70,12 +70,17 @@ class PermanentPortError(PortError):
 
 
 class PlatformRefused(PermanentPortError):
-    """The marketplace refused a write and said why (``code`` is the platform's own)."""
+    """The marketplace refused a write and said why.
 
-    def __init__(self, code: str, message: str) -> None:
+    ``code`` is the platform's own; ``reason`` is ours when the adapter knows that code (each
+    adapter keeps its own table), else None.
+    """
+
+    def __init__(self, code: str, message: str, reason: RefusalReason | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.reason = reason
 
 
 class AmbiguousWriteError(PortError):

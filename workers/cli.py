@@ -25,6 +25,7 @@ from domain.states import OrderState
 from workers.cli_tracking import tracking_app
 from workers.config import TemporalSettings
 from workers.dev import dev
+from workers.health_cli import health_app
 from workers.orders import OrderNotFound, Orders, OrderSummary
 from workers.temporal_client import connect
 from workers.worker import exit_process
@@ -50,6 +51,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tracking_app, name="tracking")
+app.add_typer(health_app, name="health")
 app.command("dev")(dev)
 
 Marketplace = Annotated[str, typer.Argument(help="Marketplace code, e.g. aliexpress.")]

@@ -27,7 +27,7 @@ from workers.config import TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.orders import Orders
 from workers.temporal_client import connect
-from workers.worker import build_worker, stop_on_signals
+from workers.worker import build_worker, ensure_tracking_poller, stop_on_signals
 from workflows.search_attributes import dev_server_args
 
 READY = "parcelflow dev: ready"
@@ -148,6 +148,7 @@ async def run(cfg: DevConfig) -> int:
                 client, task_queue=cfg.task_queue, platform=platform, tracking=tracking
             )
             await running.enter_async_context(worker)
+            await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
             reached = await demo.feed(orders, market) if cfg.demo else []
             _banner(cfg, market_url, carrier_url, hooks_url, reached)
             await stop.wait()

@@ -11,19 +11,27 @@ from collections.abc import Mapping
 from typing import NoReturn
 
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, UnconfiguredTracking
+from activities.health import HealthActivities
 from activities.numbers import NumberActivities
 from activities.platform import PlatformActivities
+from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
+from adapters.seventeentrack.client import SeventeenTrackClient
+from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
 from domain.errors import InvalidInput
+from domain.polling import PollingPolicy
 from domain.ports import CarrierTracking, Platform
 from workers.config import TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect
 from workflows.number_hold import NumberHoldWorkflow
 from workflows.order import OrderWorkflow
+from workflows.store_health import StoreHealthWorkflow
+from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWorkflow
 
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 4
@@ -41,17 +49,41 @@ def build_worker(
     ``tracking`` (without one, the R8 carrier check reports that none is configured)."""
     numbers = NumberActivities(client, task_queue)
     carrier = CarrierActivities(tracking or UnconfiguredTracking())
+    polling = TrackingActivities(client, tracking or UnconfiguredTracking(), task_queue)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, NumberHoldWorkflow],
+        workflows=[OrderWorkflow, NumberHoldWorkflow, StoreHealthWorkflow, TrackingPollerWorkflow],
         activities=[
             *PlatformActivities(platform).all(),
             numbers.claim,
             numbers.release,
             carrier.check,
+            *HealthActivities(client).all(),
+            *polling.all(),
         ],
     )
+
+
+async def ensure_tracking_poller(client: Client, task_queue: str, batch_size: int) -> None:
+    """Start the singleton tracking poller of ``task_queue`` unless it already runs."""
+    await client.start_workflow(
+        TrackingPollerWorkflow.run,
+        PollerInput(polling=PollingPolicy(batch_size=batch_size)),
+        id=f"{POLLER_ID}-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+def build_tracking_from_env(env: Mapping[str, str] | None = None) -> SeventeenTrackClient | None:
+    """The 17TRACK client from ``PARCELFLOW_17TRACK_TOKEN`` (and ``_BASE_URL``), or None."""
+    env = os.environ if env is None else env
+    token = env.get("PARCELFLOW_17TRACK_TOKEN", "").strip()
+    if not token:
+        return None
+    base_url = env.get("PARCELFLOW_17TRACK_BASE_URL", "").strip() or SEVENTEENTRACK_URL
+    return SeventeenTrackClient(base_url, token)
 
 
 def build_platform_from_env(env: Mapping[str, str] | None = None) -> AliExpressClient:
@@ -89,8 +121,11 @@ async def run_worker(
 ) -> None:
     """Poll ``task_queue`` until ``stop`` is set, then shut down gracefully."""
     log = get_logger("parcelflow.worker", task_queue=task_queue)
-    async with build_worker(client, task_queue=task_queue, platform=platform):
-        log.info("worker started")
+    tracking = build_tracking_from_env()
+    async with build_worker(client, task_queue=task_queue, platform=platform, tracking=tracking):
+        if tracking is not None:
+            await ensure_tracking_poller(client, task_queue, tracking.batch_size)
+        log.info("worker started", tracking=tracking is not None)
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")

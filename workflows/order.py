@@ -14,6 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.errors import NON_RETRYABLE
+    from activities.health import HealthActivities
     from activities.numbers import NumberActivities, NumberClaim
     from activities.platform import PlatformActivities
     from domain.commands import (
@@ -36,9 +37,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.lifecycle import Decision, advance, decide
     from domain.order import Order, OrderFacts, pending_deadlines
-    from domain.states import EventKind
+    from domain.states import EventKind, OrderState
     from workflows import search_attributes as sa
     from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
+    from workflows.store_health import (
+        HealthRecord,
+        ParcelRecord,
+        ShippedRecord,
+        VoidedRecord,
+        WithdrawalRecord,
+        record_key,
+    )
 
 PLATFORM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -50,6 +59,7 @@ PLATFORM_CALL = timedelta(seconds=30)
 CARRIER_CALL = timedelta(seconds=30)
 CARRIER_CHECK_PATCH = "carrier-check-r8"
 NUMBER_CLAIMS_PATCH = "number-claims-r2"
+STORE_HEALTH_PATCH = "store-health-r7"
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
@@ -68,6 +78,7 @@ class OrderWorkflow:
         self._published: dict[str, Any] = {}
         self._early_facts: list[Fact] = []
         self._outbox: list[CheckCarrier] = []
+        self._health: list[HealthRecord] = []
 
     @property
     def order(self) -> Order:
@@ -88,11 +99,14 @@ class OrderWorkflow:
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._report_health()
                 workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
             await self._run_outbox()
+            await self._report_health()
             await self._sleep_until_next_deadline_or_event()
             self._commit(advance(self.order, workflow.now()), wake=False)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._report_health()
         if self.order.shipment is not None:
             await self._release(self.order.shipment.carrier, self.order.shipment.tracking_number)
         return OrderOutcome(
@@ -123,8 +137,49 @@ class OrderWorkflow:
             fact = CarrierChecked(event_id=check.idempotency_key, at=workflow.now(), known=known)
             self._commit(decide(self.order, fact, workflow.now()), wake=False)
 
+    async def _report_health(self) -> None:
+        """R7/R18: hand each record to the store's health workflow (it de-duplicates them)."""
+        while self._health:
+            record = self._health.pop(0)
+            try:
+                await workflow.execute_activity_method(
+                    HealthActivities.record,
+                    record,
+                    start_to_close_timeout=PLATFORM_CALL,
+                    retry_policy=PLATFORM_RETRY,
+                    summary=record_key(record),
+                )
+            except ActivityError as failure:
+                workflow.logger.warning("health record %s lost: %s", record_key(record), failure)
+
+    def _note(self, record: HealthRecord) -> None:
+        if workflow.patched(STORE_HEALTH_PATCH):
+            self._health.append(record)
+            self._woken = True
+
+    def _note_health(self, before: Order, after: Order) -> None:
+        """Queue the records a transition from ``before`` to ``after`` means for seller health."""
+        facts, shipment = after.facts, after.shipment
+        ids = {"seller_id": facts.seller_id, "order_id": facts.order_id}  # ids only, no PII
+        # A parcel counts on its line once its number can no longer be withdrawn, or delivered.
+        locked = after.locked_at is not None and before.locked_at is None
+        delivered = after.delivered_at is not None and before.delivered_at is None
+        if shipment is not None and after.eta is not None and (locked or delivered):
+            self._note(
+                ParcelRecord(
+                    **ids,
+                    carrier_line=shipment.carrier,
+                    promised_at=after.eta,
+                    delivered_at=after.delivered_at,
+                    seq=shipment.seq,
+                )
+            )
+        closed = OrderState.CLOSED_UNFULFILLED
+        if after.state is closed and before.state is not closed:
+            self._note(VoidedRecord(**ids, at=workflow.now()))
+
     async def _sleep_until_next_deadline_or_event(self) -> None:
-        if self._outbox:
+        if self._outbox or self._health:
             return
         deadlines = pending_deadlines(self.order)
         timeout = deadlines[0].at - workflow.now() if deadlines else None
@@ -232,7 +287,14 @@ class OrderWorkflow:
             for side_effect in decision.commands:
                 if not isinstance(side_effect, CheckCarrier):
                     await self._execute(side_effect)
+            ids = {"seller_id": self.order.facts.seller_id, "order_id": self.order.facts.order_id}
+            shipment = self.order.shipment
+            if isinstance(command, UploadTracking) and shipment is not None:
+                at = shipment.uploaded_at
+                self._note(ShippedRecord(**ids, at=at))
             if withdrawn is not None and self.order.shipment is None:
+                at = withdrawn.withdrawn_at or workflow.now()
+                self._note(WithdrawalRecord(**ids, at=at, seq=withdrawn.seq))
                 await self._release(withdrawn.carrier, withdrawn.tracking_number)
             return self._view()
 
@@ -303,6 +365,8 @@ class OrderWorkflow:
 
     def _commit(self, decision: Decision, *, wake: bool = True) -> None:
         """Make ``decision`` the order's state; ``wake`` re-plans the main loop's timer."""
+        if self._order is not None:
+            self._note_health(self._order, decision.order)
         self._order = decision.order
         self._outbox.extend(c for c in decision.commands if isinstance(c, CheckCarrier))
         for deadline in decision.fired:

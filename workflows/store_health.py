@@ -6,7 +6,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -102,13 +102,19 @@ class StoreHealthInput(BaseModel):
     records: dict[str, HealthRecord] = Field(default_factory=dict)
     levels: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # An unknown zone fails the start, not every later signal.
+        return value
+
 
 def _month_start(moment: datetime, timezone: str, months_later: int = 0) -> datetime:
     """The first instant of the calendar month ``months_later`` after ``moment``'s, in ``timezone``.
 
     The sandbox hands workflows a proxy of ``ZoneInfo`` that ``datetime.astimezone`` refuses, so
-    this asks the zone only for offsets of naive wall times (exact away from DST transitions,
-    which no zone places at midnight on the first of a month).
+    this asks the zone only for offsets of naive wall times: exact unless a zone changes its
+    offset at midnight on the first of a month.
     """
     zone = ZoneInfo(timezone)
     utc = moment.astimezone(UTC).replace(tzinfo=None)
@@ -195,7 +201,13 @@ class StoreHealthWorkflow:
             return
         key = record_key(record)
         known = self._records.get(key)
-        if known is not None and not _news(known, record):
+        # A repeated record is not news, except a parcel's first word of its delivery.
+        if known is not None and not (
+            isinstance(known, ParcelRecord)
+            and isinstance(record, ParcelRecord)
+            and known.delivered_at is None
+            and record.delivered_at is not None
+        ):
             return
         self._records[key] = record
         self._changed = True
@@ -286,13 +298,3 @@ class StoreHealthWorkflow:
         lines = [f"**{health.level.value}** ({health.month})"]
         lines += [f"{figure}: {level}" for figure, level in levels.items()]
         workflow.set_current_details("\n\n".join(lines))
-
-
-def _news(known: HealthRecord, record: HealthRecord) -> bool:
-    """A parcel record is news once it brings the delivery; anything else repeated is not."""
-    return (
-        isinstance(known, ParcelRecord)
-        and isinstance(record, ParcelRecord)
-        and known.delivered_at is None
-        and record.delivered_at is not None
-    )

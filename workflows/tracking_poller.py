@@ -30,13 +30,26 @@ LONG_CALL = timedelta(minutes=2)
 HEARTBEAT = timedelta(seconds=30)
 
 
+class PollerProgress(BaseModel):
+    """The ``progress`` query: cycles completed, what the last one listed, totals since start."""
+
+    cycles: int = 0
+    last_cycle_at: datetime | None = None
+    listed: int = 0
+    """Parcels listed by the last cycle."""
+    parcels_polled: int = 0
+    """Parcel look-ups made since the poller started (across runs)."""
+    facts_forwarded: int = 0
+    """New facts signalled to orders since the poller started (across runs)."""
+
+
 class PollerMemory(BaseModel):
     """What the poller keeps between cycles and runs: per parcel key, what it forwarded, when
     it last polled. Only parcels still listed are kept, so it stays bounded."""
 
     seen: dict[str, list[str]] = Field(default_factory=dict)
     last_polled: dict[str, datetime] = Field(default_factory=dict)
-    cycles: int = 0
+    progress: PollerProgress = PollerProgress()
 
 
 class PollerInput(BaseModel):
@@ -48,16 +61,6 @@ class PollerInput(BaseModel):
     """History events after which the run hands its memory to a fresh run."""
 
 
-class PollerProgress(BaseModel):
-    """The ``progress`` query: cycles completed and what the last one did."""
-
-    cycles: int
-    last_cycle_at: datetime | None = None
-    listed: int = 0
-    polled: int = 0
-    forwarded: int = 0
-
-
 @workflow.defn(name="TrackingPoller")
 class TrackingPollerWorkflow:
     """Lists shipped orders, polls the due ones in batches, signals only what changed."""
@@ -65,7 +68,6 @@ class TrackingPollerWorkflow:
     @workflow.init
     def __init__(self, inp: PollerInput) -> None:
         self._memory = inp.carried or PollerMemory()
-        self._progress = PollerProgress(cycles=self._memory.cycles)
         self._forwarded = 0
 
     @workflow.run
@@ -84,8 +86,8 @@ class TrackingPollerWorkflow:
 
     @workflow.query
     def progress(self) -> PollerProgress:
-        """Cycles completed and what the last one did."""
-        return self._progress
+        """Cycles completed, what the last one listed, look-ups and facts since the start."""
+        return self._memory.progress
 
     async def _cycle(self, polling: PollingPolicy) -> datetime:
         try:
@@ -107,13 +109,13 @@ class TrackingPollerWorkflow:
             # Attempted counts as polled: a failing batch waits its interval, never hammers.
             polled += len(batch) if await self._poll(batch) else 0
             memory.last_polled.update((parcel.key, now) for parcel in batch)
-        memory.cycles += 1
-        self._progress = PollerProgress(
-            cycles=memory.cycles,
+        progress = memory.progress
+        memory.progress = PollerProgress(
+            cycles=progress.cycles + 1,
             last_cycle_at=now,
             listed=len(parcels),
-            polled=polled,
-            forwarded=self._forwarded,
+            parcels_polled=progress.parcels_polled + polled,
+            facts_forwarded=progress.facts_forwarded + self._forwarded,
         )
         return next_wake([self._remembered(p) for p in parcels], workflow.now(), polling)
 

@@ -148,7 +148,7 @@ class AliExpressClient:
     ) -> None:
         """Withdraw the tracking number (R4); refusals carry the reason as their code."""
         if not self._supports_withdrawal:
-            raise PlatformRefused(
+            raise parse.refused(
                 "WITHDRAW_UNSUPPORTED", "AliExpress has no public API to withdraw a tracking number"
             )
 
@@ -176,7 +176,7 @@ class AliExpressClient:
         buyer_solution = next(iter(snapshot.buyer_solutions), None)
         if solution.kind is SolutionKind.FULL_REFUND and solution.refund is None:
             if buyer_solution is None:
-                raise PlatformRefused("SOLUTION_TYPE_INVALID", "no buyer solution to accept")
+                raise parse.refused("SOLUTION_TYPE_INVALID", "no buyer solution to accept")
             await self._agree(
                 dispute_id, snapshot.buyer_login_id, buyer_solution.solution_id, idempotency_key
             )

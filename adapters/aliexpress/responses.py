@@ -70,6 +70,11 @@ def refusal_reason(code: str) -> RefusalReason:
     return REFUSAL_REASONS.get(code, RefusalReason.PLATFORM_REFUSED)
 
 
+def refused(code: str, message: str) -> PlatformRefused:
+    """The refusal for one platform code, carrying our reason for it."""
+    return PlatformRefused(code, message, refusal_reason(code))
+
+
 def error_from(error: Mapping[str, Any]) -> PortError:
     """The exception for one ``error_response`` object (the mapping table)."""
     code = str(error.get("code", ""))
@@ -79,10 +84,10 @@ def error_from(error: Mapping[str, Any]) -> PortError:
     if code in CREDENTIAL_CODES:
         return PermanentPortError(f"{code}: {message}")
     if sub_code.startswith("isv."):
-        return PlatformRefused(sub_code, message)
+        return refused(sub_code, message)
     if code in TRANSIENT_CODES or kind in {"ISP", "SYSTEM"} or sub_code.startswith("isp."):
         return TransientPortError(f"{code} {sub_code}: {message}".strip())
-    return PlatformRefused(sub_code or code, message)
+    return refused(sub_code or code, message)
 
 
 def payload(method: str, body: object) -> Mapping[str, Any]:
@@ -108,9 +113,9 @@ def parse_write(method: str, body: object) -> None:
     if result.get("result_success") is False or result.get("is_success") is False:
         code = str(result.get("result_error_code") or result.get("error_code") or "REFUSED")
         desc = result.get("result_error_desc") or result.get("error_message") or code
-        raise PlatformRefused(code, str(desc))
+        raise refused(code, str(desc))
     if result.get("result_object") is False:
-        raise PlatformRefused("REFUSED", f"{method} returned result_object=false")
+        raise refused("REFUSED", f"{method} returned result_object=false")
 
 
 def parse_time(value: object) -> datetime | None:

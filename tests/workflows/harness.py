@@ -134,5 +134,8 @@ async def order_run(
                 task_queue=task_queue,
             )
         # Not pinned to the first run: the order may continue as new.
-        handle = env.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        handle: WorkflowHandle[OrderWorkflow, object] = env.client.get_workflow_handle_for(
+            OrderWorkflow.run,
+            order.workflow_id,
+        )
         yield OrderRun(env=env, handle=handle, platform=platform, paid_at=paid_at)

@@ -1,0 +1,228 @@
+"""Seller health (R7, R18) as one entity workflow per store, on the real dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
+from typer.testing import CliRunner
+
+from activities.health import HealthActivities
+from domain.health import HealthLevel, StoreHealth
+from workers.health_cli import health_app
+from workflows.store_health import (
+    DEFAULT_TIMEZONE,
+    HealthRecord,
+    ParcelRecord,
+    ShippedRecord,
+    StoreHealthInput,
+    StoreHealthWorkflow,
+    WithdrawalRecord,
+    store_workflow_id,
+)
+
+pytestmark = pytest.mark.temporal
+OK, WARNING, BREACHED = HealthLevel.OK, HealthLevel.WARNING, HealthLevel.BREACHED
+
+
+def month_start(now: datetime) -> datetime:
+    """The start of the calendar month of ``now`` in the store's timezone."""
+    local = now.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class Store:
+    """One store's health workflow, fed through the ``health.record`` activity."""
+
+    env: WorkflowEnvironment
+    activities: HealthActivities
+    task_queue: str
+    seller_id: str
+    month: datetime
+    """The first moment of the current month: a record there counts this month."""
+
+    @property
+    def handle(self) -> WorkflowHandle[StoreHealthWorkflow, None]:
+        return self.env.client.get_workflow_handle_for(
+            StoreHealthWorkflow.run, store_workflow_id(self.seller_id)
+        )
+
+    async def record(self, *records: HealthRecord) -> None:
+        """Run the activity once per record, as the order workflows would."""
+        with self.env.with_time_skipping_disabled():
+            for record in records:
+                await ActivityEnvironment().run(self.activities.record, record)
+
+    async def withdrawals(self, count: int, at: datetime | None = None, first: int = 0) -> None:
+        await self.record(
+            *(
+                WithdrawalRecord(seller_id=self.seller_id, order_id=f"o{i}", at=at or self.month)
+                for i in range(first, first + count)
+            )
+        )
+
+    async def health(self, now: datetime | None = None) -> StoreHealth:
+        if now is None:
+            return await self.handle.query(StoreHealthWorkflow.health)
+        return await self.handle.query(StoreHealthWorkflow.health, now)
+
+
+@asynccontextmanager
+async def store(env: WorkflowEnvironment, client: Client | None = None) -> AsyncIterator[Store]:
+    """A worker running the store workflows, and a fresh seller id."""
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    activities = HealthActivities(env.client, task_queue=task_queue)
+    worker_client = client or env.client
+    async with Worker(worker_client, task_queue=task_queue, workflows=[StoreHealthWorkflow]):
+        seller = f"s-{uuid.uuid4().hex[:10]}"
+        yield Store(env, activities, task_queue, seller, month_start(datetime.now(UTC)))
+        await env.client.get_workflow_handle(store_workflow_id(seller)).terminate("test over")
+
+
+@pytest.mark.parametrize(("count", "level"), [(3, OK), (4, WARNING), (5, BREACHED)])
+async def test_withdrawals_warn_at_four_a_month_and_breach_at_five(
+    env: WorkflowEnvironment, count: int, level: HealthLevel
+) -> None:
+    async with store(env) as s:
+        await s.withdrawals(count)
+        health = await s.health()
+        assert (health.withdrawals, health.withdrawals_level, health.level) == (count, level, level)
+
+
+async def test_last_months_withdrawals_do_not_count_this_month(env: WorkflowEnvironment) -> None:
+    async with store(env) as s:
+        await s.withdrawals(3)
+        await s.withdrawals(4, at=s.month - timedelta(seconds=1), first=10)
+        health = await s.health()
+        assert (health.withdrawals, health.withdrawals_level) == (3, OK)
+        # Last month's own figures are still known while it is the previous month.
+        last_month = await s.health(s.month - timedelta(seconds=1))
+        assert (last_month.withdrawals, last_month.withdrawals_level) == (4, WARNING)
+
+
+async def test_a_redelivered_record_counts_once(env: WorkflowEnvironment) -> None:
+    async with store(env) as s:
+        withdrawal = WithdrawalRecord(seller_id=s.seller_id, order_id="o1", at=s.month)
+        shipped = ShippedRecord(seller_id=s.seller_id, order_id="o1", at=s.month)
+        await s.record(shipped, withdrawal, withdrawal, shipped, withdrawal)
+        health = await s.health()
+        assert health.withdrawals == 1
+        assert (health.withdrawal_rate.count, health.withdrawal_rate.total) == (1, 1)
+        # Withdrawing the re-uploaded number of the same order is a second withdrawal.
+        await s.record(withdrawal.model_copy(update={"seq": 2}))
+        assert (await s.health()).withdrawals == 2
+
+
+async def test_a_parcel_is_late_until_its_delivery_arrives_in_time(
+    env: WorkflowEnvironment,
+) -> None:
+    async with store(env) as s:
+        promise = s.month
+        sent = ParcelRecord(
+            seller_id=s.seller_id, order_id="o1", carrier_line="cainiao", promised_at=promise
+        )
+        await s.record(sent)
+        late = (await s.health()).late_share["cainiao"]
+        assert (late.count, late.total, late.level) == (1, 1, BREACHED)
+        on_time = sent.model_copy(update={"delivered_at": promise - timedelta(hours=1)})
+        await s.record(on_time, sent)
+        late = (await s.health()).late_share["cainiao"]
+        assert (late.count, late.total, late.level) == (0, 1, OK)
+
+
+async def test_a_new_month_starts_clean_and_the_change_is_logged(
+    env: WorkflowEnvironment, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with store(env) as s:
+        with caplog.at_level(logging.WARNING, logger="temporalio.workflow"):
+            await s.withdrawals(4)
+            assert (await s.health()).withdrawals_level is WARNING
+            now = await env.get_current_time(s.handle)
+            next_month = month_start(month_start(now) + timedelta(days=32))
+            await env.fast_forward(s.handle, next_month - now + timedelta(seconds=2))
+            health = await s.health()
+        assert (health.withdrawals, health.withdrawals_level) == (0, OK)
+        messages = [r.getMessage() for r in caplog.records if s.seller_id in r.getMessage()]
+        assert any("withdrawals is now warning (was ok)" in m for m in messages)
+        assert any("withdrawals is now ok (was warning)" in m for m in messages)
+
+
+async def test_records_survive_continue_as_new(env: WorkflowEnvironment) -> None:
+    async with store(env) as s:
+        with env.with_time_skipping_disabled():
+            first = await env.client.start_workflow(
+                StoreHealthWorkflow.run,
+                StoreHealthInput(seller_id=s.seller_id, continue_as_new_after=15),
+                id=store_workflow_id(s.seller_id),
+                task_queue=s.task_queue,
+            )
+        for i in range(12):
+            await first.signal(
+                StoreHealthWorkflow.shipped,
+                ShippedRecord(seller_id=s.seller_id, order_id=f"o{i}", at=s.month),
+            )
+        await s.withdrawals(5)
+        health = await s.health()
+        assert (health.withdrawals, health.withdrawal_rate.total) == (5, 12)
+        assert (await s.handle.describe()).run_id != first.first_execution_run_id
+
+
+async def test_health_gauges_are_exported_with_the_sdk_metrics(env: WorkflowEnvironment) -> None:
+    buffer = MetricBuffer(1000)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
+    client = await Client.connect(
+        env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        runtime=runtime,
+        data_converter=pydantic_data_converter,
+    )
+    async with store(env, client) as s:
+        await s.withdrawals(2)
+        await s.record(
+            *(ShippedRecord(seller_id=s.seller_id, order_id=f"o{i}", at=s.month) for i in range(4))
+        )
+        await s.health()
+    values: dict[str, float] = {}
+    for update in buffer.retrieve_updates():
+        if update.attributes.get("seller_id") == s.seller_id:
+            values[update.metric.name] = update.value
+    assert values["parcelflow_store_withdrawals"] == 2
+    assert values["parcelflow_store_withdrawal_rate"] == 0.5
+
+
+async def test_the_cli_shows_each_level(env: WorkflowEnvironment) -> None:
+    async with store(env) as s:
+        await s.withdrawals(5)
+        address = {"PARCELFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host}
+        runner = CliRunner()
+        shown = await asyncio.to_thread(
+            runner.invoke, health_app, ["show", s.seller_id], env=address
+        )
+        assert shown.exit_code == 0, shown.output
+        assert f"store {s.seller_id}" in shown.output
+        assert "breached" in shown.output.splitlines()[0]
+        withdrawals = next(line for line in shown.output.splitlines() if "withdrawals" in line)
+        assert withdrawals.split()[1:] == ["5", "breached"]
+        as_json = await asyncio.to_thread(
+            runner.invoke, health_app, ["show", s.seller_id, "--json"], env=address
+        )
+        figures = json.loads(as_json.output)
+        assert (figures["withdrawals"], figures["level"]) == (5, "breached")
+        missing = await asyncio.to_thread(
+            runner.invoke, health_app, ["show", "nobody"], env=address
+        )
+        assert missing.exit_code == 3
