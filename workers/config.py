@@ -21,6 +21,8 @@ class TemporalSettings(BaseModel):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_ca: Path | None = None
+    metrics_address: str | None = None
+    """host:port where the SDK's metrics are served for Prometheus (``/metrics``)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TemporalSettings:
@@ -34,5 +36,6 @@ class TemporalSettings(BaseModel):
             "tls_cert": env.get("PARCELFLOW_TEMPORAL_TLS_CERT"),
             "tls_key": env.get("PARCELFLOW_TEMPORAL_TLS_KEY"),
             "tls_ca": env.get("PARCELFLOW_TEMPORAL_TLS_CA"),
+            "metrics_address": env.get("PARCELFLOW_METRICS_ADDRESS"),
         }
         return cls.model_validate({k: v for k, v in pairs.items() if v})

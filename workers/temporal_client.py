@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 from workers.config import TemporalSettings
@@ -20,8 +21,15 @@ async def connect(settings: TemporalSettings) -> Client:
         )
     elif settings.api_key:
         tls = True
+    runtime = None
+    if settings.metrics_address:
+        # The SDK's own metrics (workflow and activity latencies, task slots, ...) and the
+        # store-health gauges the workflows record, served for Prometheus.
+        metrics = PrometheusConfig(bind_address=settings.metrics_address)
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=metrics))
     return await Client.connect(
         settings.address,
+        runtime=runtime,
         namespace=settings.namespace,
         api_key=settings.api_key,
         tls=tls,
