@@ -3,7 +3,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck unit clean
+.PHONY: dev test lint typecheck unit clean browser
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,7 +22,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) lint typecheck
+# Debian's Chromium for the browser test of the Temporal UI (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) browser lint typecheck
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest
 
 unit: $(STAMP)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -143,3 +147,51 @@ async def test_dev_starts_ready_with_demo_orders_stops_on_ctrl_c_and_resumes(
         assert again.shipment.seq == 2  # not shipped a third time
         assert await stop(stack) == 0
         assert not port_open(stack.port)
+
+
+def chromium() -> str:
+    """Debian's Chromium (``make test`` installs it); never a downloaded browser build."""
+    path = shutil.which("chromium")
+    assert path is not None, "chromium is missing: `make test` installs it with apt-get"
+    return path
+
+
+def rendered(url: str) -> str:
+    """The DOM of ``url`` after Chromium ran the page's scripts (the Temporal UI is an SPA)."""
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(  # noqa: S603 - Debian's chromium on our own page.
+            [
+                chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=True,
+        )
+    return result.stdout
+
+
+async def test_the_temporal_ui_lists_demo_orders_filtered_by_state_in_a_browser(
+    data_dir: Path,
+) -> None:
+    async with running(data_dir) as (stack, orders):
+        locked = await visible(orders, f"{DEMO} AND OrderState = 'locked'", 2)
+        expected = {r.workflow_id for r in locked}
+        query = quote('OrderState = "locked"')
+        url = f"http://127.0.0.1:{stack.ui_port}/namespaces/default/workflows?query={query}"
+        page = await asyncio.to_thread(rendered, url)
+        shown = set(re.findall(rf"order-{MARKETPLACE}-\d+", page))
+        assert shown == expected
+        assert f"order-{MARKETPLACE}-8800000008" not in shown  # completed, not locked
+        assert await stop(stack) == 0
