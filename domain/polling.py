@@ -12,7 +12,7 @@ from domain.events import CarrierScanned, ParcelDelivered, ProofOfDelivery
 from domain.policy import Policy, PositiveDuration
 from domain.ports import CarrierRecord
 from domain.states import DISPUTE_STATES, OrderState
-from domain.tracking import TrackingSource, TrackingStatus, normalise
+from domain.tracking import ScanEvent, TrackingSource, TrackingStatus, normalise
 
 MAX_BATCH: Final = 50
 """R12: a tracking look-up takes at most this many numbers."""
@@ -126,27 +126,7 @@ def new_facts(
     for raw in sorted(record.events, key=lambda scan: scan.at):
         if raw.event_id in forwarded:
             continue
-        scan = normalise(raw, source)
-        if scan.status is TrackingStatus.DELIVERED:
-            proof = (
-                ProofOfDelivery(signer=scan.signer or None, photo_url=scan.photo_url or None)
-                if scan.signer or scan.photo_url
-                else None
-            )
-            facts.append(
-                ParcelDelivered(event_id=scan.event_id, at=scan.at, code=scan.code, proof=proof)
-            )
-        else:
-            facts.append(
-                CarrierScanned(
-                    event_id=scan.event_id,
-                    at=scan.at,
-                    status=scan.status.value,
-                    code=scan.code,
-                    description=scan.description,
-                    location=scan.location,
-                )
-            )
+        facts.append(scan_fact(normalise(raw, source)))
     return facts
 
 
@@ -155,3 +135,20 @@ def remembered(
 ) -> list[str]:
     """The event ids forwarded once ``facts`` are delivered too (each id once, in order)."""
     return list(dict.fromkeys([*forwarded, *(fact.event_id for fact in facts)]))
+
+
+def scan_fact(scan: ScanEvent) -> CarrierScanned | ParcelDelivered:
+    """The fact an order takes from one normalised scan: a delivery carries its proof (R13)."""
+    if scan.status is TrackingStatus.DELIVERED:
+        proof = None
+        if scan.signer or scan.photo_url:
+            proof = ProofOfDelivery(signer=scan.signer or None, photo_url=scan.photo_url or None)
+        return ParcelDelivered(event_id=scan.event_id, at=scan.at, code=scan.code, proof=proof)
+    return CarrierScanned(
+        event_id=scan.event_id,
+        at=scan.at,
+        status=scan.status.value,
+        code=scan.code,
+        description=scan.description,
+        location=scan.location,
+    )

@@ -18,15 +18,13 @@ from pydantic import (
 
 from domain.events import (
     AnyFact,
-    CarrierScanned,
     Fact,
-    ParcelDelivered,
-    ProofOfDelivery,
 )
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
+from domain.polling import scan_fact
 from domain.ports import CarrierRecord
-from domain.tracking import TrackingSource, TrackingStatus, normalise
+from domain.tracking import TrackingSource, normalise
 
 FACT = TypeAdapter[Fact](AnyFact)
 FACT_KINDS = sorted(
@@ -192,30 +190,7 @@ def push_tag(body: bytes) -> object:
 
 def scan_facts(record: CarrierRecord) -> list[Fact]:
     """The order facts of a 17TRACK record: one per scan, delivered scans with their proof."""
-    facts: list[Fact] = []
-    for raw in record.events:
-        scan = normalise(raw, TrackingSource.SEVENTEEN_TRACK)
-        if scan.status is TrackingStatus.DELIVERED:
-            proof = None
-            if scan.signer or scan.photo_url:
-                proof = ProofOfDelivery(
-                    signer=scan.signer or None, photo_url=scan.photo_url or None
-                )
-            facts.append(
-                ParcelDelivered(event_id=scan.event_id, at=scan.at, code=scan.code, proof=proof)
-            )
-        else:
-            facts.append(
-                CarrierScanned(
-                    event_id=scan.event_id,
-                    at=scan.at,
-                    status=scan.status.value,
-                    code=scan.code,
-                    description=scan.description,
-                    location=scan.location,
-                )
-            )
-    return facts
+    return [scan_fact(normalise(raw, TrackingSource.SEVENTEEN_TRACK)) for raw in record.events]
 
 
 class RecentIds:
