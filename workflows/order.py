@@ -8,23 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities
-    from activities.errors import NON_RETRYABLE
-    from activities.health import HealthActivities
-    from activities.numbers import NumberActivities, NumberClaim
-    from activities.platform import PlatformActivities
-    from domain.commands import (
-        CheckCarrier,
-        Command,
-        SendDisputeResponse,
-        SendSolution,
-        SendTrackingUpload,
-        SendWithdrawal,
-    )
+    from activities.numbers import NumberClaim
+    from domain.commands import CheckCarrier, Command, SendTrackingUpload, SendWithdrawal
     from domain.events import (
         CarrierChecked,
         Event,
@@ -37,26 +26,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.lifecycle import Decision, advance, decide
     from domain.order import Order, OrderFacts, pending_deadlines
-    from domain.states import EventKind, OrderState
+    from domain.states import EventKind
+    from workflows import order_calls as calls
     from workflows import search_attributes as sa
     from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
-    from workflows.store_health import (
-        HealthRecord,
-        ParcelRecord,
-        ShippedRecord,
-        VoidedRecord,
-        WithdrawalRecord,
-        record_key,
-    )
+    from workflows.order_publication import details, health_records, search_attribute_values
+    from workflows.store_health import HealthRecord, ShippedRecord, WithdrawalRecord
 
-PLATFORM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=NON_RETRYABLE,
-)
-PLATFORM_CALL = timedelta(seconds=30)
-CARRIER_CALL = timedelta(seconds=30)
 CARRIER_CHECK_PATCH = "carrier-check-r8"
 NUMBER_CLAIMS_PATCH = "number-claims-r2"
 STORE_HEALTH_PATCH = "store-health-r7"
@@ -123,60 +99,20 @@ class OrderWorkflow:
     async def _run_outbox(self) -> None:
         while self._outbox:
             check = self._outbox.pop(0)
-            try:
-                known = await workflow.execute_activity_method(
-                    CarrierActivities.check,
-                    check,
-                    start_to_close_timeout=CARRIER_CALL,
-                    retry_policy=PLATFORM_RETRY,
-                    summary=check.idempotency_key,
-                )
-            except ActivityError as failure:
-                workflow.logger.warning("carrier check failed: %s", failure.cause)
+            known = await calls.carrier_knows(check)
+            if known is None:
                 continue
             fact = CarrierChecked(event_id=check.idempotency_key, at=workflow.now(), known=known)
             self._commit(decide(self.order, fact, workflow.now()), wake=False)
 
     async def _report_health(self) -> None:
-        """R7/R18: hand each record to the store's health workflow (it de-duplicates them)."""
         while self._health:
-            record = self._health.pop(0)
-            try:
-                await workflow.execute_activity_method(
-                    HealthActivities.record,
-                    record,
-                    start_to_close_timeout=PLATFORM_CALL,
-                    retry_policy=PLATFORM_RETRY,
-                    summary=record_key(record),
-                )
-            except ActivityError as failure:
-                workflow.logger.warning("health record %s lost: %s", record_key(record), failure)
+            await calls.report_health(self._health.pop(0))
 
     def _note(self, record: HealthRecord) -> None:
         if workflow.patched(STORE_HEALTH_PATCH):
             self._health.append(record)
             self._woken = True
-
-    def _note_health(self, before: Order, after: Order) -> None:
-        """Queue the records a transition from ``before`` to ``after`` means for seller health."""
-        facts, shipment = after.facts, after.shipment
-        ids = {"seller_id": facts.seller_id, "order_id": facts.order_id}  # ids only, no PII
-        # A parcel counts on its line once its number can no longer be withdrawn, or delivered.
-        locked = after.locked_at is not None and before.locked_at is None
-        delivered = after.delivered_at is not None and before.delivered_at is None
-        if shipment is not None and after.eta is not None and (locked or delivered):
-            self._note(
-                ParcelRecord(
-                    **ids,
-                    carrier_line=shipment.carrier,
-                    promised_at=after.eta,
-                    delivered_at=after.delivered_at,
-                    seq=shipment.seq,
-                )
-            )
-        closed = OrderState.CLOSED_UNFULFILLED
-        if after.state is closed and before.state is not closed:
-            self._note(VoidedRecord(**ids, at=workflow.now()))
 
     async def _sleep_until_next_deadline_or_event(self) -> None:
         if self._outbox or self._health:
@@ -273,9 +209,9 @@ class OrderWorkflow:
     async def _run_command(self, command: Event) -> OrderView:
         async with self._commands:
             decision = self._decide_or_refuse(command)
-            claim = _claim_of(decision, self.order.facts.workflow_id)
+            claim = calls.claim_of(decision, self.order.facts.workflow_id)
             if claim is not None and workflow.patched(NUMBER_CLAIMS_PATCH):
-                await self._claim(claim)
+                await calls.claim_number(claim)
                 # Facts may have arrived while the claim ran: decide again on the latest order.
                 try:
                     decision = self._decide_or_refuse(command)
@@ -304,36 +240,14 @@ class OrderWorkflow:
             raise ApplicationError(decision.detail, type=decision.refusal.value, non_retryable=True)
         return decision
 
-    async def _claim(self, claim: NumberClaim) -> None:
-        try:
-            await workflow.execute_activity_method(
-                NumberActivities.claim,
-                claim,
-                start_to_close_timeout=PLATFORM_CALL,
-                retry_policy=PLATFORM_RETRY,
-            )
-        except ActivityError as failure:
-            cause = failure.cause
-            if isinstance(cause, ApplicationError) and cause.type == "duplicate":
-                raise ApplicationError(
-                    cause.message, *cause.details, type="duplicate", non_retryable=True
-                ) from failure
-            raise
-
     async def _release(self, carrier: str, number: str) -> None:
-        if not workflow.patched(NUMBER_CLAIMS_PATCH):
-            return
-        claim = NumberClaim(carrier=carrier, number=number, holder=self.order.facts.workflow_id)
-        await workflow.execute_activity_method(
-            NumberActivities.release,
-            claim,
-            start_to_close_timeout=PLATFORM_CALL,
-            retry_policy=PLATFORM_RETRY,
-        )
+        if workflow.patched(NUMBER_CLAIMS_PATCH):
+            holder = self.order.facts.workflow_id
+            await calls.release_number(NumberClaim(carrier=carrier, number=number, holder=holder))
 
     async def _execute(self, command: Command) -> None:
         try:
-            await _start_activity(command)
+            await calls.platform_call(command)
         except ActivityError as failure:
             cause = failure.cause
             kind = _REFUSAL_KIND.get(type(command))
@@ -366,7 +280,8 @@ class OrderWorkflow:
     def _commit(self, decision: Decision, *, wake: bool = True) -> None:
         """Make ``decision`` the order's state; ``wake`` re-plans the main loop's timer."""
         if self._order is not None:
-            self._note_health(self._order, decision.order)
+            for record in health_records(self._order, decision.order, workflow.now()):
+                self._note(record)
         self._order = decision.order
         self._outbox.extend(c for c in decision.commands if isinstance(c, CheckCarrier))
         for deadline in decision.fired:
@@ -377,17 +292,7 @@ class OrderWorkflow:
     def _publish(self) -> None:
         order = self.order
         deadlines = pending_deadlines(order)
-        shipment = order.shipment
-        values: dict[str, Any] = {
-            sa.ORDER_STATE.name: order.state.value,
-            sa.CARRIER.name: shipment.carrier if shipment else None,
-            sa.NEXT_DEADLINE.name: deadlines[0].at if deadlines else None,
-            sa.DISPUTE_OPEN.name: order.state.in_dispute,
-            sa.SELLER_ID.name: order.facts.seller_id,
-            sa.MARKETPLACE.name: order.facts.marketplace,
-            sa.TRACKING_NUMBER.name: shipment.tracking_number if shipment else None,
-            sa.UPLOADED_AT.name: shipment.uploaded_at if shipment else None,
-        }
+        values = search_attribute_values(order, deadlines)
         if values == self._published:
             return
         updates: list[SearchAttributeUpdate[Any]] = []
@@ -397,7 +302,7 @@ class OrderWorkflow:
                 updates.append(key.value_unset() if value is None else key.value_set(value))
         self._published = values
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(_details(order, deadlines))
+        workflow.set_current_details(details(order, deadlines))
 
     def _view(self) -> OrderView:
         # Show every clock that ran out by now, even if its timer task is still in flight.
@@ -410,53 +315,3 @@ _REFUSAL_KIND: dict[type[Command], EventKind] = {
     SendTrackingUpload: EventKind.PLATFORM_REFUSED_UPLOAD,
     SendWithdrawal: EventKind.PLATFORM_REFUSED_WITHDRAWAL,
 }
-
-
-def _claim_of(decision: Decision, holder: str) -> NumberClaim | None:
-    for command in decision.commands:
-        if isinstance(command, SendTrackingUpload):
-            return NumberClaim(
-                carrier=command.carrier, number=command.tracking_number, holder=holder
-            )
-    return None
-
-
-async def _start_activity(command: Command) -> None:
-    options: dict[str, Any] = {
-        "start_to_close_timeout": PLATFORM_CALL,
-        "retry_policy": PLATFORM_RETRY,
-        "summary": command.idempotency_key,
-    }
-    match command:
-        case SendTrackingUpload():
-            await workflow.execute_activity_method(
-                PlatformActivities.upload_tracking, command, **options
-            )
-        case SendWithdrawal():
-            await workflow.execute_activity_method(
-                PlatformActivities.withdraw_tracking, command, **options
-            )
-        case SendDisputeResponse():
-            await workflow.execute_activity_method(
-                PlatformActivities.answer_dispute, command, **options
-            )
-        case SendSolution():
-            await workflow.execute_activity_method(
-                PlatformActivities.propose_solution, command, **options
-            )
-        case CheckCarrier():
-            msg = "carrier checks run from the outbox"
-            raise AssertionError(msg)
-
-
-def _details(order: Order, deadlines: list[Any]) -> str:
-    lines = [f"**{order.state.value}**"]
-    if order.shipment:
-        lines.append(f"tracking: {order.shipment.carrier} {order.shipment.tracking_number}")
-    if order.lock_reason and order.locked_at:
-        lines.append(f"locked since {order.locked_at.isoformat()} ({order.lock_reason.value})")
-    lines.extend(f"pending: {d.label} until {d.at.isoformat()}" for d in deadlines[:3])
-    lines.extend(f"notice: {n}" for n in order.notices[-3:])
-    if order.resolution:
-        lines.append(order.resolution)
-    return "\n\n".join(lines)

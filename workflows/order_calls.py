@@ -1,0 +1,133 @@
+"""The order workflow's activity calls: one function per side effect, with its options."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.errors import NON_RETRYABLE
+    from activities.health import HealthActivities
+    from activities.numbers import NumberActivities, NumberClaim
+    from activities.platform import PlatformActivities
+    from domain.commands import (
+        CheckCarrier,
+        Command,
+        SendDisputeResponse,
+        SendSolution,
+        SendTrackingUpload,
+        SendWithdrawal,
+    )
+    from domain.lifecycle import Decision
+    from workflows.store_health import HealthRecord, record_key
+
+PLATFORM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+PLATFORM_CALL = timedelta(seconds=30)
+CARRIER_CALL = timedelta(seconds=30)
+
+
+async def platform_call(command: Command) -> None:
+    """Run one marketplace write; its idempotency key names the activity in the UI."""
+    options: dict[str, Any] = {
+        "start_to_close_timeout": PLATFORM_CALL,
+        "retry_policy": PLATFORM_RETRY,
+        "summary": command.idempotency_key,
+    }
+    match command:
+        case SendTrackingUpload():
+            await workflow.execute_activity_method(
+                PlatformActivities.upload_tracking, command, **options
+            )
+        case SendWithdrawal():
+            await workflow.execute_activity_method(
+                PlatformActivities.withdraw_tracking, command, **options
+            )
+        case SendDisputeResponse():
+            await workflow.execute_activity_method(
+                PlatformActivities.answer_dispute, command, **options
+            )
+        case SendSolution():
+            await workflow.execute_activity_method(
+                PlatformActivities.propose_solution, command, **options
+            )
+        case CheckCarrier():
+            msg = "carrier checks run from the outbox"
+            raise AssertionError(msg)
+
+
+async def carrier_knows(check: CheckCarrier) -> bool | None:
+    """R8: whether the carrier knows the number (None when it could not be asked)."""
+    try:
+        known: bool = await workflow.execute_activity_method(
+            CarrierActivities.check,
+            check,
+            start_to_close_timeout=CARRIER_CALL,
+            retry_policy=PLATFORM_RETRY,
+            summary=check.idempotency_key,
+        )
+    except ActivityError as failure:
+        workflow.logger.warning("carrier check failed: %s", failure.cause)
+        return None
+    return known
+
+
+async def claim_number(claim: NumberClaim) -> None:
+    """R2: claim the number for the order, or fail with ``duplicate`` naming the holder."""
+    try:
+        await workflow.execute_activity_method(
+            NumberActivities.claim,
+            claim,
+            start_to_close_timeout=PLATFORM_CALL,
+            retry_policy=PLATFORM_RETRY,
+        )
+    except ActivityError as failure:
+        cause = failure.cause
+        if isinstance(cause, ApplicationError) and cause.type == "duplicate":
+            raise ApplicationError(
+                cause.message, *cause.details, type="duplicate", non_retryable=True
+            ) from failure
+        raise
+
+
+async def release_number(claim: NumberClaim) -> None:
+    """Release the order's claim on a number (withdrawn, refused, or the order ended)."""
+    await workflow.execute_activity_method(
+        NumberActivities.release,
+        claim,
+        start_to_close_timeout=PLATFORM_CALL,
+        retry_policy=PLATFORM_RETRY,
+    )
+
+
+async def report_health(record: HealthRecord) -> None:
+    """R7/R18: hand a record to the store's health workflow (it de-duplicates them)."""
+    try:
+        await workflow.execute_activity_method(
+            HealthActivities.record,
+            record,
+            start_to_close_timeout=PLATFORM_CALL,
+            retry_policy=PLATFORM_RETRY,
+            summary=record_key(record),
+        )
+    except ActivityError as failure:
+        workflow.logger.warning("health record %s lost: %s", record_key(record), failure)
+
+
+def claim_of(decision: Decision, holder: str) -> NumberClaim | None:
+    """The number claim an upload decision needs, if it is one."""
+    for command in decision.commands:
+        if isinstance(command, SendTrackingUpload):
+            return NumberClaim(
+                carrier=command.carrier, number=command.tracking_number, holder=holder
+            )
+    return None
