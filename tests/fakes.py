@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.errors import PlatformRefused
-from domain.ports import CarrierRecord, PlatformDispute, PlatformOrder, Solution
+from domain.ports import CarrierRecord, Evidence, PlatformDispute, PlatformOrder, Solution
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,12 @@ class FakePlatform:
 
     async def message_buyer(self, order_id: str, text: str, idempotency_key: str) -> None:
         self._record("message_buyer", idempotency_key, order_id, text)
+
+    async def upload_evidence(
+        self, dispute_id: str, evidence: Evidence, idempotency_key: str
+    ) -> str:
+        self._record("upload_evidence", idempotency_key, dispute_id, evidence)
+        return f"fake-evidence:{dispute_id}:{idempotency_key}"
 
 
 def at_second(moment: datetime) -> datetime:

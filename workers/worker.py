@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, UnconfiguredTracking
+from activities.evidence import EvidenceActivities
 from activities.health import HealthActivities
 from activities.numbers import NumberActivities
 from activities.platform import PlatformActivities
@@ -56,6 +57,7 @@ def build_worker(
         workflows=[OrderWorkflow, NumberHoldWorkflow, StoreHealthWorkflow, TrackingPollerWorkflow],
         activities=[
             *PlatformActivities(platform).all(),
+            EvidenceActivities(platform).upload,
             numbers.claim,
             numbers.release,
             carrier.check,

@@ -5,6 +5,10 @@ sending, a dropped connection, a 5xx, a platform-side failure) is never blindly 
 client first READS (the order's declared numbers, the dispute's solutions, the conversation)
 and only resends when the read shows the write did not land. Keys that completed are
 remembered, and so are refusals, so one idempotency key never yields two side effects.
+
+Evidence upload reconciles by the dispute's attachments: the seller's file paths are read
+before the first send, and a new path afterwards means the image landed (that new path is
+also the evidence's URL, as the documented answer carries none).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from adapters.aliexpress import responses as parse
 from adapters.aliexpress.idempotency import KeyMemory
 from domain.errors import AmbiguousWriteError, PlatformRefused, PortError, TransientPortError
 from domain.money import Money
-from domain.ports import PlatformDispute, PlatformOrder, Solution, SolutionKind
+from domain.ports import Evidence, PlatformDispute, PlatformOrder, Solution, SolutionKind
 
 
 class _NotSent(Exception):
@@ -59,6 +63,8 @@ class AliExpressClient:
         self._retry_delay = retry_delay
         self._keys = KeyMemory()
         self._buyers: dict[str, str] = {}
+        # Per evidence key: the seller's attachments before its first send (for reconciling).
+        self._evidence_before: dict[str, frozenset[str]] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -215,6 +221,50 @@ class AliExpressClient:
         call = build.add_message(order_id, buyer, text, idempotency_key)
         await self._write(call, idempotency_key, landed)
 
+    async def upload_evidence(
+        self, dispute_id: str, evidence: Evidence, idempotency_key: str
+    ) -> str:
+        """Attach an image to the dispute as seller evidence; returns its URL on the platform.
+
+        ``aliexpress.issue.image.upload`` takes images only: any other media type is refused
+        here without a call. Once per key: a repeated key returns the URL it produced.
+        """
+        if self._keys.done(idempotency_key) and self._keys.result(idempotency_key):
+            return self._keys.result(idempotency_key) or ""
+        if not evidence.is_image:
+            raise parse.refused(
+                "IMAGE_TYPE_UNSUPPORTED",
+                f"aliexpress.issue.image.upload takes images only, not {evidence.content_type}",
+            )
+        snapshot = await self.dispute_snapshot(dispute_id)
+        before = self._evidence_before.setdefault(
+            idempotency_key, frozenset(snapshot.evidence_of("seller"))
+        )
+
+        async def added() -> list[str]:
+            seller = (await self.dispute_snapshot(dispute_id)).evidence_of("seller")
+            return [path for path in seller if path not in before]
+
+        async def landed() -> bool:
+            return bool(await added())
+
+        call = build.issue_image_upload(
+            dispute_id, snapshot.buyer_login_id, evidence, idempotency_key
+        )
+        body = await self._write(call, idempotency_key, landed)
+        url = parse.parse_image_upload(body) if body is not None else None
+        if not url:
+            new = await added()
+            if not new:
+                # Acknowledged but not listed yet: a retry reads again and never resends.
+                raise TransientPortError(
+                    f"{call.method} [{idempotency_key}]: the image is not on the dispute yet"
+                )
+            url = new[-1]
+        self._keys.complete(idempotency_key, url)
+        del self._evidence_before[idempotency_key]
+        return url
+
     # Transport.
 
     async def _post(self, call: build.ApiCall) -> httpx.Response:
@@ -225,8 +275,13 @@ class AliExpressClient:
             session=self._session,
             timestamp_ms=int(self._clock().timestamp() * 1000),
         )
+        files = {
+            name: (part.filename, part.data, part.content_type) for name, part in call.files.items()
+        }
         try:
-            return await self._http.post(self._url, data=form, timeout=self._timeout)
+            return await self._http.post(
+                self._url, data=form, files=files or None, timeout=self._timeout
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _NotSent(f"{call.method}: {exc!r}") from exc
         except httpx.TransportError as exc:
@@ -243,12 +298,13 @@ class AliExpressClient:
 
     async def _write(
         self, call: build.ApiCall, key: str, landed: Callable[[], Awaitable[bool]]
-    ) -> None:
+    ) -> object | None:
+        """Send ``call`` once per ``key``: the answer's body, or None when known by reading."""
         if self._keys.done(key):
-            return
+            return None
         if self._keys.is_uncertain(key) and await self._check(call, landed):
             self._keys.complete(key)
-            return
+            return None
         for attempt in range(self._max_write_attempts):
             if attempt:
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
@@ -263,7 +319,8 @@ class AliExpressClient:
                     continue
                 if response.status_code < 500:
                     try:
-                        parse.parse_write(call.method, _json(call.method, response))
+                        body = _json(call.method, response)
+                        parse.parse_write(call.method, body)
                     except PlatformRefused as refused:
                         self._keys.refuse(key, refused)
                         raise
@@ -271,11 +328,11 @@ class AliExpressClient:
                         pass
                     else:
                         self._keys.complete(key)
-                        return
+                        return body
             self._keys.uncertain(key)
             if await self._check(call, landed):
                 self._keys.complete(key)
-                return
+                return None
         if self._keys.is_uncertain(key):
             raise AmbiguousWriteError(f"{call.method} [{key}]: outcome unknown after retries")
         raise TransientPortError(f"{call.method} [{key}]: the platform could not be reached")

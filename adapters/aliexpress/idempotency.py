@@ -19,7 +19,7 @@ class KeyMemory:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
-        self._completed: OrderedDict[str, None] = OrderedDict()
+        self._completed: OrderedDict[str, str | None] = OrderedDict()
         self._refused: OrderedDict[str, PlatformRefused] = OrderedDict()
         self._uncertain: set[str] = set()
 
@@ -37,10 +37,18 @@ class KeyMemory:
         """The write under ``key`` was sent and its outcome is unknown."""
         self._uncertain.add(key)
 
-    def complete(self, key: str) -> None:
-        """The write under ``key`` landed (answered, or seen by reading back)."""
+    def complete(self, key: str, result: str | None = None) -> None:
+        """The write under ``key`` landed (answered, or seen by reading back).
+
+        ``result`` is what the write produced when the caller must return it again (an
+        evidence URL); completing a key again keeps a result already known.
+        """
         self._uncertain.discard(key)
-        self._remember(self._completed, key, None)
+        self._remember(self._completed, key, result or self._completed.get(key))
+
+    def result(self, key: str) -> str | None:
+        """What the completed write under ``key`` produced, when it was recorded."""
+        return self._completed.get(key)
 
     def refuse(self, key: str, refusal: PlatformRefused) -> None:
         """The platform refused the write under ``key``: that is final for the key."""

@@ -1,7 +1,8 @@
 """Pure request builders for the AliExpress Open Platform (IOP gateway, TOP-style method names).
 
 Every builder returns an ``ApiCall``; ``signed_form`` adds the system parameters and the
-signature. Calls go as ``POST {base_url}/sync`` with a form body, as the IOP SDKs send them.
+signature. Calls go as ``POST {base_url}/sync`` with a form body, as the IOP SDKs send them; a
+call with ``files`` goes as ``multipart/form-data`` and its file parts are not signed.
 
 Idempotency: the platform's writes are not idempotent and it has no idempotency header. Each
 write carries our key in the extra parameter ``parcelflow_idempotency_key`` (signed like any
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from adapters.aliexpress.signing import SIGN_METHOD, sign
 from domain.errors import InvalidInput
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
+from domain.ports import Evidence, Solution, SolutionKind
 
 GATEWAY_PATH = "/sync"
 IDEMPOTENCY_PARAM = "parcelflow_idempotency_key"
@@ -34,14 +35,27 @@ SAVE_SOLUTION = "aliexpress.issue.solution.save"
 AGREE_SOLUTION = "aliexpress.issue.solution.agree"
 ADD_MESSAGE = "aliexpress.message.redefining.versiontwo.addmsg"
 LIST_MESSAGES = "aliexpress.message.redefining.versiontwo.querymsgdetaillist"
+ISSUE_IMAGE_UPLOAD = "aliexpress.issue.image.upload"
+IMAGE_PART = "image_bytes"
+"""The file part of ``aliexpress.issue.image.upload`` (the SDKs' ``getMultipartParas``)."""
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """One file of a multipart call: sent as a part, never part of the signature."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
 class ApiCall:
-    """One API call before signing: the method name and its business parameters."""
+    """One API call before signing: the method name, its business parameters and files."""
 
     method: str
     params: dict[str, str] = field(default_factory=dict)
+    files: dict[str, FilePart] = field(default_factory=dict)
 
 
 def signed_form(
@@ -203,3 +217,22 @@ def list_messages(order_id: str, page: int = 1, page_size: int = 50) -> ApiCall:
         "page_size": str(page_size),
     }
     return ApiCall(LIST_MESSAGES, params)
+
+
+def issue_image_upload(
+    dispute_id: str, buyer_login_id: str, evidence: Evidence, idempotency_key: str
+) -> ApiCall:
+    """Upload one image as the seller's evidence on a dispute (the API takes images only).
+
+    ``extension`` is the file's suffix without the dot (from its name, else its media type).
+    """
+    if not evidence.is_image:
+        raise InvalidInput("evidence", f"{evidence.content_type} is not an image")
+    extension = evidence.extension or evidence.content_type.partition("/")[2]
+    params = {
+        "issue_id": dispute_id,
+        "buyer_login_id": buyer_login_id,
+        "extension": "jpg" if extension == "jpeg" else extension,
+    }
+    image = FilePart(evidence.filename, evidence.content_type, evidence.data)
+    return ApiCall(ISSUE_IMAGE_UPLOAD, _with_key(params, idempotency_key), {IMAGE_PART: image})

@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from adapters.aliexpress.requests import FIND_ORDER, ISSUE_DETAIL, ISSUE_LIST, LIST_MESSAGES
+from adapters.aliexpress.requests import (
+    FIND_ORDER,
+    ISSUE_DETAIL,
+    ISSUE_IMAGE_UPLOAD,
+    ISSUE_LIST,
+    LIST_MESSAGES,
+)
 from domain.errors import (
     PermanentPortError,
     PlatformRefused,
@@ -118,6 +124,24 @@ def parse_write(method: str, body: object) -> None:
         raise refused("REFUSED", f"{method} returned result_object=false")
 
 
+def parse_image_upload(body: object) -> str | None:
+    """``aliexpress.issue.image.upload``: the stored image's URL when the answer names one.
+
+    The documented answer is only ``result_object: true``; a URL (as ``result_object`` itself or
+    inside it as ``file_path``/``image_url``/``url``) is taken when present, else None: the
+    caller then finds the new attachment on the dispute.
+    """
+    parse_write(ISSUE_IMAGE_UPLOAD, body)
+    result = payload(ISSUE_IMAGE_UPLOAD, body).get("result_object")
+    if isinstance(result, str) and result:
+        return result
+    if isinstance(result, Mapping):
+        for name in ("file_path", "image_url", "url"):
+            if result.get(name):
+                return str(result[name])
+    return None
+
+
 def parse_time(value: object) -> datetime | None:
     """A platform time (zone-less, ``PLATFORM_TZ``) as an aware datetime; empty is None."""
     if not value:
@@ -201,8 +225,18 @@ class SolutionLine(BaseModel):
     status: str = ""
 
 
+class Attachment(BaseModel):
+    """An image attached to a dispute's process record (evidence), with who attached it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_path: str
+    owner: str
+    attached_at: datetime | None = None
+
+
 class DisputeSnapshot(BaseModel):
-    """A dispute with the buyer and the solutions on the table."""
+    """A dispute with the buyer, the solutions on the table and the evidence attached."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -210,6 +244,11 @@ class DisputeSnapshot(BaseModel):
     buyer_login_id: str
     buyer_solutions: tuple[SolutionLine, ...] = ()
     seller_solutions: tuple[SolutionLine, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def evidence_of(self, owner: str) -> tuple[str, ...]:
+        """The file paths ``owner`` (``seller`` or ``buyer``) attached, oldest first."""
+        return tuple(a.file_path for a in self.attachments if a.owner == owner)
 
 
 def _solutions(container: object) -> tuple[SolutionLine, ...]:
@@ -222,6 +261,20 @@ def _solutions(container: object) -> tuple[SolutionLine, ...]:
             status=str(item.get("status", "")),
         )
         for item in _items(container, "solution_api_dto")
+    )
+
+
+def _attachments(container: object) -> tuple[Attachment, ...]:
+    """``process_dto_list.api_issue_process_dto[].attachments.api_attachment_dto[]``."""
+    return tuple(
+        Attachment(
+            file_path=str(item.get("file_path", "")),
+            owner=str(item.get("owner", "")),
+            attached_at=parse_time(item.get("gmt_create")),
+        )
+        for process in _items(container, "api_issue_process_dto")
+        for item in _items(process.get("attachments"), "api_attachment_dto")
+        if item.get("file_path")
     )
 
 
@@ -243,6 +296,7 @@ def parse_dispute(body: object) -> DisputeSnapshot:
         buyer_login_id=str(result.get("buyer_login_id", "")),
         buyer_solutions=_solutions(result.get("buyer_solution_list")),
         seller_solutions=_solutions(result.get("seller_solution_list")),
+        attachments=_attachments(result.get("process_dto_list")),
     )
 
 

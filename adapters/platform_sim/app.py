@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from adapters.platform_sim.gateway import WRITES, dispatch, error_body, rejection, request_params
+from adapters.platform_sim.gateway import WRITES, dispatch, error_body, rejection, request_parts
 from adapters.platform_sim.rules import SimOrder, SimRefusal
 from adapters.platform_sim.state import Fault, SimState
 from adapters.platform_sim.wire import wire_time
@@ -80,7 +80,7 @@ def create_app(state: SimState) -> FastAPI:
 
     @app.api_route("/sync", methods=["GET", "POST"])
     async def gateway(request: Request) -> Response:
-        params = await request_params(request)
+        params, files = await request_parts(request)
         error = rejection(state, params)
         if error is not None:
             return JSONResponse(error)
@@ -95,7 +95,7 @@ def create_app(state: SimState) -> FastAPI:
             return JSONResponse(
                 error_body("ServiceUnavailable", "injected timeout", "ISP"), status_code=504
             )
-        body = dispatch(state, method, params)
+        body = dispatch(state, method, params, files)
         if fault is Fault.EXECUTE_THEN_DROP and method in WRITES:
             return Response(status_code=500)
         return JSONResponse(body)

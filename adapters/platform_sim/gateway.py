@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from adapters.aliexpress.signing import verify
 from adapters.platform_sim import issues, logistics
 from adapters.platform_sim.rules import SimRefusal
 from adapters.platform_sim.state import SimState
-from adapters.platform_sim.wire import KEY_PARAM, Handler
+from adapters.platform_sim.wire import KEY_PARAM, Files, Handler, Upload, UploadHandler
 
 HANDLERS: Mapping[str, Handler] = {
     "aliexpress.logistics.sellershipmentfortop": logistics.ship,
@@ -27,7 +28,10 @@ HANDLERS: Mapping[str, Handler] = {
     "aliexpress.message.redefining.versiontwo.addmsg": issues.add_message,
     "aliexpress.message.redefining.versiontwo.querymsgdetaillist": issues.list_messages,
 }
-WRITES = frozenset(HANDLERS) - {
+# Methods that take file parts (multipart/form-data); their files are never signed.
+UPLOADS: Mapping[str, UploadHandler] = {"aliexpress.issue.image.upload": issues.upload_image}
+METHODS = frozenset(HANDLERS) | frozenset(UPLOADS)
+WRITES = METHODS - {
     "aliexpress.trade.new.redefining.findorderbyid",
     "aliexpress.issue.issuelist.get",
     "aliexpress.issue.detail.get",
@@ -45,12 +49,23 @@ def error_body(code: str, message: str, kind: str = "ISV") -> dict[str, Any]:
     return {"error_response": error}
 
 
-async def request_params(request: Request) -> dict[str, str]:
-    """Query and form parameters together, as the gateway accepts either."""
+async def request_parts(request: Request) -> tuple[dict[str, str], dict[str, Upload]]:
+    """Query and form parameters together (the gateway accepts either), and any file parts."""
     params = dict(request.query_params)
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    files: dict[str, Upload] = {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
         params.update(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
-    return params
+    elif content_type.startswith("multipart/form-data"):
+        async with request.form() as form:
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read()
+                    kind = value.content_type or "application/octet-stream"
+                    files[name] = Upload(value.filename or name, kind, data)
+                else:
+                    params[name] = value
+    return params, files
 
 
 def rejection(state: SimState, params: Mapping[str, str]) -> dict[str, Any] | None:
@@ -64,19 +79,24 @@ def rejection(state: SimState, params: Mapping[str, str]) -> dict[str, Any] | No
         )
     if not (params.get("session") or params.get("access_token")):
         return error_body("IllegalAccessToken", "the access token is missing")
-    if method not in HANDLERS:
+    if method not in METHODS:
         return error_body("InvalidApiPath", f"unknown method {method!r}")
     return None
 
 
-def dispatch(state: SimState, method: str, params: Mapping[str, str]) -> dict[str, Any]:
+def dispatch(
+    state: SimState, method: str, params: Mapping[str, str], files: Files | None = None
+) -> dict[str, Any]:
     """Run one verified call and wrap its result or refusal in the platform's shape."""
     key = params.get(KEY_PARAM)
     response_key = method.replace(".", "_") + "_response"
     request_id = uuid.uuid4().hex
     try:
         with state.lock:
-            inner = HANDLERS[method](state, params, key)
+            if method in UPLOADS:
+                inner = UPLOADS[method](state, params, files or {}, key)
+            else:
+                inner = HANDLERS[method](state, params, key)
     except SimRefusal as refusal:
         if method not in IN_PAYLOAD_FAILURES:
             return error_body(refusal.code, refusal.message)

@@ -80,6 +80,19 @@ class SimSolution:
 
 
 @dataclass
+class SimEvidence:
+    """An image the seller attached to a dispute, at the URL the platform gave it."""
+
+    evidence_id: str
+    file_path: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    at: datetime
+
+
+@dataclass
 class SimDispute:
     """A buyer dispute with its lazily evaluated R14 deadlines."""
 
@@ -91,6 +104,7 @@ class SimDispute:
     status: str = "processing"
     outcome: str | None = None
     solutions: list[SimSolution] = field(default_factory=list)
+    evidence: list[SimEvidence] = field(default_factory=list)
 
 
 def normalise(number: str) -> str:

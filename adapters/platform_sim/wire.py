@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,8 +12,20 @@ from adapters.platform_sim.rules import SimRefusal
 from adapters.platform_sim.state import SimState
 from domain.money import Money
 
+
+@dataclass(frozen=True)
+class Upload:
+    """One file part of a multipart call (never part of the signature)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 Params = Mapping[str, str]
+Files = Mapping[str, Upload]
 Handler = Callable[[SimState, Params, str | None], dict[str, Any]]
+UploadHandler = Callable[[SimState, Params, Files, str | None], dict[str, Any]]
 
 KEY_PARAM = "parcelflow_idempotency_key"
 _WIRE_TZ = timezone(timedelta(hours=8))

@@ -10,7 +10,7 @@ from adapters.aliexpress import requests as build
 from adapters.aliexpress.signing import verify
 from domain.errors import InvalidInput
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
+from domain.ports import Evidence, EvidenceKind, Solution, SolutionKind
 
 
 def test_a_shipment_declares_the_whole_order_with_carrier_number_and_key() -> None:
@@ -102,3 +102,44 @@ def test_a_buyer_message_goes_to_the_order_conversation() -> None:
         "msg_sources": "order_msg",
         "extern_id": 1001,
     }
+
+
+def _image(filename: str = "label.png", content_type: str = "image/png") -> Evidence:
+    return Evidence(
+        kind=EvidenceKind.SHIPPING_LABEL,
+        filename=filename,
+        content_type=content_type,
+        data=b"\x89PNG-label",
+    )
+
+
+def test_an_evidence_image_is_a_file_part_beside_the_dispute_buyer_and_extension() -> None:
+    call = build.issue_image_upload("9001", "buyer-1", _image(), "wf:evidence")
+    assert call.method == "aliexpress.issue.image.upload"
+    assert call.params == {
+        "issue_id": "9001",
+        "buyer_login_id": "buyer-1",
+        "extension": "png",
+        "parcelflow_idempotency_key": "wf:evidence",
+    }
+    assert call.files == {"image_bytes": build.FilePart("label.png", "image/png", b"\x89PNG-label")}
+
+
+def test_the_signature_covers_the_parameters_but_never_the_image() -> None:
+    call = build.issue_image_upload("9001", "buyer-1", _image(), "wf:evidence")
+    form = build.signed_form(
+        call, app_key="key", app_secret="secret", session="tok", timestamp_ms=1_700_000_000_000
+    )
+    assert "image_bytes" not in form
+    assert verify("secret", call.method, form)
+    assert not verify("secret", call.method, {**form, "extension": "gif"})
+
+
+def test_an_evidence_without_a_suffix_takes_its_extension_from_the_media_type() -> None:
+    call = build.issue_image_upload("9001", "b", _image("label", "image/jpeg"), "k")
+    assert call.params["extension"] == "jpg"
+
+
+def test_a_file_that_is_not_an_image_cannot_be_built_into_an_image_upload() -> None:
+    with pytest.raises(InvalidInput, match="not an image"):
+        build.issue_image_upload("9001", "b", _image("statement.pdf", "application/pdf"), "k")

@@ -146,3 +146,59 @@ def test_platform_codes_name_our_refusal_reasons(code: str, reason: RefusalReaso
 )
 def test_amounts_become_minor_units_without_floats(text: str, minor: int) -> None:
     assert parse.money(text, "USD") == Money(minor=minor)
+
+
+UPLOAD = "aliexpress_issue_image_upload_response"
+
+
+def test_the_documented_image_upload_answer_is_a_bare_success_flag_without_a_url() -> None:
+    assert parse.parse_image_upload({UPLOAD: {"result_object": True, "request_id": "r"}}) is None
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "https://ae01.alicdn.com/kf/evidence.png",
+        {"file_path": "https://ae01.alicdn.com/kf/evidence.png"},
+        {"image_url": "https://ae01.alicdn.com/kf/evidence.png"},
+    ],
+)
+def test_an_image_upload_answer_that_names_the_image_gives_its_url(result: object) -> None:
+    body = {UPLOAD: {"result_object": result}}
+    assert parse.parse_image_upload(body) == "https://ae01.alicdn.com/kf/evidence.png"
+
+
+def test_a_refused_image_upload_is_a_platform_refusal_with_its_code() -> None:
+    with pytest.raises(PlatformRefused) as caught:
+        parse.parse_image_upload({UPLOAD: {"result_object": False}})
+    assert caught.value.code == "REFUSED"
+    error = {"error_response": {"code": "15", "sub_code": "isv.IMAGE_TOO_LARGE", "sub_msg": "big"}}
+    with pytest.raises(PlatformRefused, match="big"):
+        parse.parse_image_upload(error)
+
+
+def test_a_dispute_read_lists_the_images_each_side_attached_to_its_process_records() -> None:
+    body = payload("issue_detail_processing.json")
+    result = body["aliexpress_issue_detail_get_response"]["result_object"]
+    result["process_dto_list"] = {
+        "api_issue_process_dto": [
+            {"action_type": "initiate", "submit_member_type": "buyer"},
+            {
+                "action_type": "seller_create_solution",
+                "attachments": {
+                    "api_attachment_dto": [
+                        {
+                            "file_path": "https://ae01.alicdn.com/kf/a.png",
+                            "owner": "seller",
+                            "gmt_create": "2024-10-28 10:00:00",
+                        },
+                        {"file_path": "https://ae01.alicdn.com/kf/b.jpg", "owner": "buyer"},
+                    ]
+                },
+            },
+        ]
+    }
+    snapshot = parse.parse_dispute(body)
+    assert snapshot.evidence_of("seller") == ("https://ae01.alicdn.com/kf/a.png",)
+    assert snapshot.evidence_of("buyer") == ("https://ae01.alicdn.com/kf/b.jpg",)
+    assert snapshot.attachments[0].attached_at == datetime(2024, 10, 28, 2, 0, tzinfo=UTC)

@@ -1,0 +1,20 @@
+"""Dispute evidence activities: upload one file to a dispute under its idempotency key."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import translated
+from domain.ports import Evidence, Platform
+
+
+class EvidenceActivities:
+    """Thin activities over the ``Platform`` port's evidence upload."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+
+    @activity.defn(name="platform.upload_evidence")
+    async def upload(self, dispute_id: str, evidence: Evidence, key: str) -> str:
+        """Attach ``evidence`` to the dispute; returns the platform's id or URL for it."""
+        return await translated(self._platform.upload_evidence(dispute_id, evidence, key))
