@@ -22,7 +22,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 def workflow_id_for(marketplace: str, order_id: str) -> str:
     """The order workflow's id: marketplace and order id only, never buyer data."""
     for name, value in (("marketplace", marketplace), ("order_id", order_id)):
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):
             msg = f"{name} must be 1-64 letters, digits, '.', '_' or '-', got {value!r}"
             raise ValueError(msg)
     return f"order-{marketplace.lower()}-{order_id}"

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 
 class TemporalSettings(BaseModel):
@@ -22,7 +22,11 @@ class TemporalSettings(BaseModel):
     tls_key: Path | None = None
     tls_ca: Path | None = None
     metrics_address: str | None = None
+    tracing: bool = False
+    """OpenTelemetry tracing through the SDK's interceptor (needs the ``otel`` extra)."""
     """host:port where the SDK's metrics are served for Prometheus (``/metrics``)."""
+    codec_keys: SecretStr | None = None
+    """``id:<base64 32 bytes>,...``: payloads are encrypted (first key) and decrypted (any key)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TemporalSettings:
@@ -37,5 +41,7 @@ class TemporalSettings(BaseModel):
             "tls_key": env.get("PARCELFLOW_TEMPORAL_TLS_KEY"),
             "tls_ca": env.get("PARCELFLOW_TEMPORAL_TLS_CA"),
             "metrics_address": env.get("PARCELFLOW_METRICS_ADDRESS"),
+            "tracing": env.get("PARCELFLOW_TRACING"),
+            "codec_keys": env.get("PARCELFLOW_CODEC_KEYS"),
         }
         return cls.model_validate({k: v for k, v in pairs.items() if v})

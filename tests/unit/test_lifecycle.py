@@ -375,3 +375,13 @@ def test_a_customs_release_before_48_hours_raises_no_alert() -> None:
         decide(order, scan(timedelta(days=4), status="in_transit", event_id="out"), U + 96 * H)
     )
     assert not any("customs" in n for n in advance(order, U + timedelta(days=9)).order.notices)
+
+
+@pytest.mark.parametrize("order_id", ["abc\n", "a b", "", "x" * 65, "../etc"])
+def test_an_order_id_that_could_smuggle_characters_into_a_workflow_id_is_refused(
+    order_id: str,
+) -> None:
+    from domain.order import workflow_id_for  # noqa: PLC0415 - the one function under test
+
+    with pytest.raises(ValueError, match="order_id"):
+        workflow_id_for("aliexpress", order_id)
