@@ -7,7 +7,7 @@ import json
 from typing import Annotated
 
 import typer
-from temporalio.client import WorkflowQueryFailedError
+from temporalio.client import WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.health import Rate, StoreHealth
@@ -39,7 +39,9 @@ async def _query(settings: TemporalSettings, seller_id: str) -> StoreHealth | No
         client = await connect(settings)
     except Exception as error:
         raise _Unreachable(str(error)) from error
-    handle = client.get_workflow_handle_for(StoreHealthWorkflow.run, store_workflow_id(seller_id))
+    handle: WorkflowHandle[StoreHealthWorkflow, None] = client.get_workflow_handle_for(
+        StoreHealthWorkflow.run, store_workflow_id(seller_id)
+    )
     try:
         return await handle.query(StoreHealthWorkflow.health)
     except WorkflowQueryFailedError:

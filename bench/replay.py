@@ -1,0 +1,34 @@
+"""Replay rate: the committed order histories replayed with today's workflow code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.order import OrderWorkflow
+
+HISTORIES = Path(__file__).parent.parent / "tests" / "replay" / "histories"
+
+
+def committed() -> list[WorkflowHistory]:
+    """Every committed history."""
+    return [
+        WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
+        for path in sorted(HISTORIES.glob("*.json"))
+    ]
+
+
+async def replay_rate(histories: list[WorkflowHistory]) -> float:
+    """Histories replayed per second (a replay failure fails the benchmark)."""
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    started = time.perf_counter()
+    for history in histories:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            msg = f"{history.workflow_id} no longer replays: {result.replay_failure}"
+            raise RuntimeError(msg)
+    return len(histories) / (time.perf_counter() - started)
