@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, UnconfiguredTracking
+from activities.claims import ClaimActivities, UnconfiguredClaims
 from activities.evidence import EvidenceActivities
 from activities.health import HealthActivities
 from activities.numbers import NumberActivities
@@ -23,12 +24,14 @@ from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
+from domain.claims import CarrierClaims
 from domain.errors import InvalidInput
 from domain.polling import PollingPolicy
 from domain.ports import CarrierTracking, Platform
 from workers.config import TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect
+from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.number_hold import NumberHoldWorkflow
 from workflows.order import OrderWorkflow
 from workflows.store_health import StoreHealthWorkflow
@@ -45,6 +48,7 @@ def build_worker(
     task_queue: str,
     platform: Platform,
     tracking: CarrierTracking | None = None,
+    claims: CarrierClaims | None = None,
 ) -> Worker:
     """A worker running every parcelflow workflow and activity against ``platform`` and
     ``tracking`` (without one, the R8 carrier check reports that none is configured)."""
@@ -54,7 +58,13 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[OrderWorkflow, NumberHoldWorkflow, StoreHealthWorkflow, TrackingPollerWorkflow],
+        workflows=[
+            OrderWorkflow,
+            NumberHoldWorkflow,
+            StoreHealthWorkflow,
+            TrackingPollerWorkflow,
+            CarrierClaimWorkflow,
+        ],
         activities=[
             *PlatformActivities(platform).all(),
             EvidenceActivities(platform).upload,
@@ -63,6 +73,7 @@ def build_worker(
             carrier.check,
             *HealthActivities(client).all(),
             *polling.all(),
+            *ClaimActivities(claims or UnconfiguredClaims()).all(),
         ],
     )
 
