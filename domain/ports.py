@@ -151,6 +151,20 @@ class Platform(Protocol):
         """Attach a tracking number to an order (R1)."""
         ...
 
+    async def modify_tracking(
+        self,
+        order_id: str,
+        old: tuple[str, str],
+        new: tuple[str, str],
+        idempotency_key: str,
+    ) -> None:
+        """Replace the (carrier, number) pair ``old`` with ``new`` where the platform allows it."""
+        ...
+
+    async def list_disputes(self, order_id: str | None = None) -> list[PlatformDispute]:
+        """The seller's disputes, optionally one order's (polling fallback for dispute hooks)."""
+        ...
+
     async def withdraw_tracking(
         self, order_id: str, tracking_number: str, idempotency_key: str
     ) -> None:

@@ -48,6 +48,18 @@ class FakePlatform:
     ) -> None:
         self._record("withdraw_tracking", idempotency_key, order_id, tracking_number)
 
+    async def modify_tracking(
+        self,
+        order_id: str,
+        old: tuple[str, str],
+        new: tuple[str, str],
+        idempotency_key: str,
+    ) -> None:
+        self._record("modify_tracking", idempotency_key, order_id, old, new)
+
+    async def list_disputes(self, order_id: str | None = None) -> list[PlatformDispute]:
+        return [d for d in self.disputes.values() if order_id in (None, d.order_id)]
+
     async def get_order(self, order_id: str) -> PlatformOrder:
         return self.orders[order_id]
 
