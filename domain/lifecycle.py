@@ -27,6 +27,7 @@ from domain.events import (
     CarrierChecked,
     CarrierScanned,
     DisputeOpened,
+    DisputeReason,
     EtaChanged,
     Event,
     ParcelDelivered,
@@ -231,11 +232,19 @@ def _respond(order: Order, event: RespondToDispute, now: datetime) -> list[Comma
     _move(order, event.kind)
     _note(order, now, "seller", "dispute_responded", dispute.dispute_id)
     key = order.key(f"dispute:{dispute.dispute_id}:response")
+    message = event.message + _proof_text(dispute)
     return [
-        SendDisputeResponse(
-            idempotency_key=key, dispute_id=dispute.dispute_id, message=event.message
-        )
+        SendDisputeResponse(idempotency_key=key, dispute_id=dispute.dispute_id, message=message)
     ]
+
+
+def _proof_text(dispute: Dispute) -> str:
+    """R13: the platform believes the carrier's proof of delivery, so the answer carries it."""
+    proof = dispute.proof_of_delivery
+    if proof is None:
+        return ""
+    parts = [f"signed by {proof.signer}" if proof.signer else "", proof.photo_url or ""]
+    return "\n\nCarrier proof of delivery: " + ", ".join(p for p in parts if p)
 
 
 def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Command]:
@@ -323,12 +332,14 @@ def _dispute_opened(order: Order, event: DisputeOpened, now: datetime) -> None:
         response_due = min(response_due, event.platform_response_deadline)
     if event.platform_solution_deadline is not None:
         solution_due = min(solution_due, event.platform_solution_deadline)
+    attach = event.reason is DisputeReason.NOT_RECEIVED and order.delivered_at is not None
     order.dispute = Dispute(
         dispute_id=event.dispute_id,
         reason=event.reason,
         opened_at=event.at,
         response_due=response_due,
         solution_due=solution_due,
+        proof_of_delivery=order.proof_of_delivery if attach else None,
     )
     if order.state is S.SHIPPED:
         _lock(order, min(event.at, now), R.DISPUTE_OPEN)

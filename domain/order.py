@@ -71,6 +71,8 @@ class Dispute(BaseModel):
     solution: Solution | None = None
     solution_at: datetime | None = None
     solutions_offered: int = 0
+    proof_of_delivery: ProofOfDelivery | None = None
+    """D8/R13: the carrier's proof, attached to the seller's answer of a "not received" dispute."""
 
 
 class TimelineEntry(BaseModel):

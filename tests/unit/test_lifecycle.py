@@ -19,6 +19,7 @@ from domain.events import (
     BuyerConfirmed,
     CarrierChecked,
     CarrierScanned,
+    DisputeOpened,
     EtaChanged,
     Event,
     ParcelDelivered,
@@ -385,3 +386,30 @@ def test_an_order_id_that_could_smuggle_characters_into_a_workflow_id_is_refused
 
     with pytest.raises(ValueError, match="order_id"):
         workflow_id_for("aliexpress", order_id)
+
+
+def test_a_not_received_dispute_on_a_parcel_delivered_with_proof_answers_with_that_proof() -> None:
+    proof = ProofOfDelivery(signer="Li Wei", photo_url="https://pod.example/42.jpg")
+    order = ok(decide(shipped(), scan(3 * H), U + 3 * H))
+    order = ok(
+        decide(order, ParcelDelivered(event_id="dl", at=U + 200 * H, proof=proof), U + 200 * H)
+    )
+    opened = DisputeOpened(event_id="d", at=U + 210 * H, dispute_id="D9")
+    order = ok(decide(order, opened, U + 210 * H))
+    assert order.dispute is not None
+    assert order.dispute.proof_of_delivery == proof
+    answer = decide(order, RespondToDispute(message="It was delivered."), U + 211 * H)
+    (command,) = answer.commands
+    assert isinstance(command, SendDisputeResponse)
+    assert command.message == (
+        "It was delivered.\n\nCarrier proof of delivery: signed by Li Wei, "
+        "https://pod.example/42.jpg"
+    )
+
+
+def test_a_dispute_on_an_undelivered_parcel_carries_no_proof() -> None:
+    order = disputed(D)
+    answer = decide(order, RespondToDispute(message="On its way."), D + H)
+    (command,) = answer.commands
+    assert isinstance(command, SendDisputeResponse)
+    assert command.message == "On its way."

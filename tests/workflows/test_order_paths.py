@@ -311,3 +311,24 @@ async def test_a_platform_refusal_is_reported_once_and_never_retried(
         for _ in range(2):
             assert (await run.refusal(OrderWorkflow.withdraw_tracking)).type == "carrier_scanned"
         assert len(run.platform.keys("withdraw_tracking")) == 1
+
+
+async def test_a_not_received_dispute_after_a_photo_delivery_answers_with_the_proof(
+    env: WorkflowEnvironment,
+) -> None:
+    async with order_run(env) as run:
+        await ship(run)
+        upload = await uploaded_at(run)
+        await run.move_to(upload + timedelta(days=8))
+        proof = ProofOfDelivery(signer="Li Wei", photo_url="https://pod.example/p.jpg")
+        at = upload + timedelta(days=8)
+        await run.signal(ParcelDelivered(event_id="dl", at=at, code="DL", proof=proof))
+        await run.move_to(at + 2 * H)
+        await run.signal(DisputeOpened(event_id="d-8", at=at + 2 * H, dispute_id="D8"))
+        view = await run.handle.execute_update(
+            OrderWorkflow.respond_to_dispute, RespondToDispute(message="Delivered, see proof.")
+        )
+        assert view.state is S.AWAITING_SOLUTION
+        (call,) = [c for c in run.platform.calls if c.method == "answer_dispute"]
+        assert "signed by Li Wei" in str(call.args[1])
+        assert "https://pod.example/p.jpg" in str(call.args[1])
