@@ -46,6 +46,13 @@ class ProposeSolution(_Event):
     solution: Solution
 
 
+class AttachPackingVideo(_Event):
+    """The seller attaches the packing-video still of a high-value order (R13)."""
+
+    kind: Literal[EventKind.PACKING_VIDEO_ATTACHED] = EventKind.PACKING_VIDEO_ATTACHED
+    reference: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class _Fact(_Event):
     """An outside fact: ``event_id`` de-duplicates redeliveries, ``at`` is when it happened."""
 
@@ -133,7 +140,9 @@ class PlatformRefused(_Fact):
     message: str = ""
 
 
-SellerCommand = UploadTracking | WithdrawTracking | RespondToDispute | ProposeSolution
+SellerCommand = (
+    UploadTracking | WithdrawTracking | RespondToDispute | ProposeSolution | AttachPackingVideo
+)
 Fact = (
     CarrierScanned
     | ParcelDelivered

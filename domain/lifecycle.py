@@ -22,6 +22,7 @@ from domain.commands import (
 from domain.disputes import check_solution
 from domain.errors import RefusalReason
 from domain.events import (
+    AttachPackingVideo,
     BuyerAnsweredSolution,
     BuyerConfirmed,
     CarrierChecked,
@@ -44,6 +45,7 @@ from domain.order import (
     Order,
     Shipment,
     TimelineEntry,
+    is_high_value,
     pending_deadlines,
 )
 from domain.states import TRANSITIONS, EventKind, OrderState
@@ -145,6 +147,8 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             return _respond(order, event, now)
         case ProposeSolution():
             return _propose(order, event, now)
+        case AttachPackingVideo():
+            _attach_video(order, event, now)
         case CarrierScanned():
             _scanned(order, event, now)
         case ParcelDelivered():
@@ -186,6 +190,12 @@ def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]
     order.locked_at = order.lock_reason = None
     _move(order, event.kind)
     _note(order, now, "seller", "tracking_uploaded", f"{checked.carrier} {checked.number}")
+    if is_high_value(order):
+        order.notices.append(
+            f"{now.isoformat()} high-value order (R13): ship on a line with photo proof of"
+            " delivery and attach the packing-video still within"
+            f" {order.policy.packing_video_within}"
+        )
     return [
         SendTrackingUpload(
             idempotency_key=order.key(f"upload:{seq}"),
@@ -260,6 +270,13 @@ def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Comman
     _note(order, now, "seller", "solution_proposed", checked.kind.value)
     key = order.key(f"dispute:{dispute.dispute_id}:solution:{dispute.solutions_offered}")
     return [SendSolution(idempotency_key=key, dispute_id=dispute.dispute_id, solution=checked)]
+
+
+def _attach_video(order: Order, event: AttachPackingVideo, now: datetime) -> None:
+    if order.shipment is None or order.state.is_terminal:
+        raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}: nothing shipped")
+    order.packing_video = event.reference
+    _note(order, now, "seller", "packing_video_attached", event.reference)
 
 
 def _open_dispute_or_refuse(order: Order, states: set[OrderState]) -> Dispute:
@@ -407,6 +424,12 @@ def _settle(order: Order, now: datetime, commands: list[Command] | None = None) 
         if deadline.kind is DeadlineKind.CARRIER_CHECK and order.shipment is not None:
             if commands is not None:
                 commands.append(_check_carrier(order, order.shipment))
+            continue
+        if deadline.kind is DeadlineKind.PACKING_VIDEO:
+            order.notices.append(
+                f"{deadline.at.isoformat()} warning: high-value order without its packing-video"
+                " still (R13): a 'not as described' dispute will be hard to answer"
+            )
             continue
         if deadline.kind is DeadlineKind.CUSTOMS_HOLD:
             since = (deadline.at - order.policy.customs_hold_alert).isoformat()

@@ -100,6 +100,7 @@ class DeadlineKind(StrEnum):
     REMINDER = "reminder"
     CARRIER_CHECK = "carrier_check"
     CUSTOMS_HOLD = "customs_hold"
+    PACKING_VIDEO = "packing_video"
 
 
 class Deadline(BaseModel):
@@ -142,6 +143,8 @@ class Order(BaseModel):
     checks_carrier: bool = False
     """R8: ask the carrier after the silent period (set by workflows that support it)."""
     carrier_known: bool = False
+    packing_video: str | None = None
+    """R13: the reference of the packing-video still (high-value orders)."""
 
     @field_validator("timeline")
     @classmethod
@@ -201,12 +204,22 @@ def _tracking_checks(order: Order) -> list[Deadline]:
         at = shipment.uploaded_at + order.policy.carrier_silent_period
         key = f"carrier_check:{shipment.seq}"
         out.append(_d(DeadlineKind.CARRIER_CHECK, at, key, "carrier to know the number"))
+    if is_high_value(order) and order.packing_video is None:
+        due = shipment.uploaded_at + order.policy.packing_video_within
+        key = f"packing_video:{shipment.seq}"
+        out.append(_d(DeadlineKind.PACKING_VIDEO, due, key, "packing-video still due"))
     held_since = customs_held_since(order.timeline)
     if held_since is not None:
         at = held_since + order.policy.customs_hold_alert
         key = f"customs:{held_since.isoformat()}"
         out.append(_d(DeadlineKind.CUSTOMS_HOLD, at, key, "customs hold alert"))
     return out
+
+
+def is_high_value(order: Order) -> bool:
+    """R13: above the policy amount (same currency), proof of delivery and video are required."""
+    total, limit = order.facts.total, order.policy.high_value
+    return total.currency == limit.currency and total.minor > limit.minor
 
 
 def customs_held_since(timeline: list[TimelineEntry]) -> datetime | None:

@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     WITHDRAWAL_REQUESTED = "withdrawal_requested"
     SELLER_RESPONDED = "seller_responded"
     SOLUTION_PROPOSED = "solution_proposed"
+    PACKING_VIDEO_ATTACHED = "packing_video_attached"
     # Facts from the carrier, the platform and the buyer
     CARRIER_SCANNED = "carrier_scanned"
     ETA_CHANGED = "eta_changed"

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumberClaim
     from domain.commands import CheckCarrier, Command, SendTrackingUpload, SendWithdrawal
     from domain.events import (
+        AttachPackingVideo,
         CarrierChecked,
         Event,
         Fact,
@@ -190,6 +191,15 @@ class OrderWorkflow:
 
     @propose_solution.validator
     def _validate_propose(self, command: ProposeSolution) -> None:
+        self._refuse_if_forbidden(command)
+
+    @workflow.update
+    async def attach_packing_video(self, command: AttachPackingVideo) -> OrderView:
+        """Record the packing-video still of a high-value order (R13)."""
+        return await self._run_command(command)
+
+    @attach_packing_video.validator
+    def _validate_video(self, command: AttachPackingVideo) -> None:
         self._refuse_if_forbidden(command)
 
     @workflow.query

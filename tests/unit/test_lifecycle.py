@@ -413,3 +413,27 @@ def test_a_dispute_on_an_undelivered_parcel_carries_no_proof() -> None:
     (command,) = answer.commands
     assert isinstance(command, SendDisputeResponse)
     assert command.message == "On its way."
+
+
+def test_a_high_value_order_without_its_packing_video_two_hours_after_shipping_is_warned() -> None:
+    order = shipped(total=Money(minor=80_00))
+    assert any("high-value order" in n for n in order.notices)
+    quiet = advance(order, U + 2 * H - timedelta(seconds=1)).order
+    assert not any("packing-video still (R13)" in n for n in quiet.notices)
+    warned = advance(order, U + 2 * H).order
+    assert any("without its packing-video still" in n for n in warned.notices)
+
+
+def test_a_packing_video_attached_in_time_silences_the_warning() -> None:
+    from domain.events import AttachPackingVideo  # noqa: PLC0415
+
+    order = shipped(total=Money(minor=80_00))
+    order = ok(decide(order, AttachPackingVideo(reference="video/42.mp4#t=3"), U + H))
+    assert not any(
+        "without its packing-video" in n for n in advance(order, U + 5 * H).order.notices
+    )
+
+
+def test_an_order_of_fifty_dollars_exactly_is_not_high_value() -> None:
+    order = shipped(total=Money(minor=50_00))
+    assert not any("high-value" in n for n in advance(order, U + 5 * H).order.notices)

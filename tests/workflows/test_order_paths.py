@@ -332,3 +332,20 @@ async def test_a_not_received_dispute_after_a_photo_delivery_answers_with_the_pr
         (call,) = [c for c in run.platform.calls if c.method == "answer_dispute"]
         assert "signed by Li Wei" in str(call.args[1])
         assert "https://pod.example/p.jpg" in str(call.args[1])
+
+
+async def test_a_high_value_order_warns_until_its_packing_video_is_attached(
+    env: WorkflowEnvironment,
+) -> None:
+    from domain.events import AttachPackingVideo  # noqa: PLC0415
+
+    async with order_run(env, total=Money(minor=120_00)) as run:
+        await ship(run)
+        upload = await uploaded_at(run)
+        await run.reach(upload + 2 * H)
+        view = await run.view()
+        assert any("without its packing-video still" in n for n in view.order.notices)
+        view = await run.handle.execute_update(
+            OrderWorkflow.attach_packing_video, AttachPackingVideo(reference="videos/p.mp4")
+        )
+        assert view.order.packing_video == "videos/p.mp4"
