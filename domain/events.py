@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain.money import Money
 from domain.ports import Solution
 from domain.states import EventKind
 
@@ -132,6 +133,19 @@ class CarrierChecked(_Fact):
     known: bool
 
 
+class DisputeClosed(_Fact):
+    """The dispute ended outside the seller's hands: the buyer withdrew it, or the platform's
+    arbitration decided (``refund`` is what the seller pays when it decided against them)."""
+
+    kind: Literal[
+        EventKind.DISPUTE_WITHDRAWN,
+        EventKind.ARBITRATION_FOR_SELLER,
+        EventKind.ARBITRATION_AGAINST_SELLER,
+    ]
+    dispute_id: Annotated[str, Field(min_length=1, max_length=100)]
+    refund: Money | None = None
+
+
 class PlatformRefused(_Fact):
     """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
 
@@ -150,6 +164,7 @@ Fact = (
     | BuyerConfirmed
     | DisputeOpened
     | BuyerAnsweredSolution
+    | DisputeClosed
     | CarrierChecked
     | PlatformRefused
 )

@@ -27,6 +27,7 @@ from domain.events import (
     BuyerConfirmed,
     CarrierChecked,
     CarrierScanned,
+    DisputeClosed,
     DisputeOpened,
     DisputeReason,
     EtaChanged,
@@ -164,6 +165,8 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _dispute_opened(order, event, now)
         case BuyerAnsweredSolution():
             _buyer_answered(order, event)
+        case DisputeClosed():
+            _dispute_closed(order, event)
         case CarrierChecked():
             _carrier_checked(order, event)
         case PlatformRefused():
@@ -370,6 +373,26 @@ def _buyer_answered(order: Order, event: BuyerAnsweredSolution) -> None:
     _move(order, event.kind)
     if order.state is S.DISPUTE_RESOLVED and order.dispute and order.dispute.solution:
         order.resolution = f"buyer accepted {order.dispute.solution.kind.value}"
+
+
+def _dispute_closed(order: Order, event: DisputeClosed) -> None:
+    _note(order, event.at, "platform", event.kind.value, event.dispute_id, event_id=event.event_id)
+    dispute = order.dispute
+    if dispute is None or dispute.dispute_id != event.dispute_id:
+        order.notices.append(f"{event.kind.value} for unknown dispute {event.dispute_id}")
+        return
+    if (order.state, event.kind) not in TRANSITIONS:
+        return
+    _move(order, event.kind)
+    if event.kind is EventKind.ARBITRATION_AGAINST_SELLER:
+        order.refund_from_deposit = event.refund or order.facts.total
+        order.resolution = (
+            f"arbitration ruled against the seller: refund {order.refund_from_deposit}"
+        )
+    elif event.kind is EventKind.ARBITRATION_FOR_SELLER:
+        order.resolution = "arbitration ruled for the seller"
+    else:
+        order.resolution = "the buyer withdrew the dispute"
 
 
 def _carrier_checked(order: Order, event: CarrierChecked) -> None:

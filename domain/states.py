@@ -66,6 +66,9 @@ class EventKind(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     BUYER_ACCEPTED_SOLUTION = "buyer_accepted_solution"
     BUYER_REJECTED_SOLUTION = "buyer_rejected_solution"
+    DISPUTE_WITHDRAWN = "dispute_withdrawn"
+    ARBITRATION_FOR_SELLER = "arbitration_for_seller"
+    ARBITRATION_AGAINST_SELLER = "arbitration_against_seller"
     CARRIER_CHECKED = "carrier_checked"
     PLATFORM_REFUSED_UPLOAD = "platform_refused_upload"
     PLATFORM_REFUSED_WITHDRAWAL = "platform_refused_withdrawal"
@@ -81,6 +84,7 @@ class EventKind(StrEnum):
 S = OrderState
 E = EventKind
 _SHIPPED_ONWARD = (S.SHIPPED, S.LOCKED, S.DELIVERED, S.TRACKING_EXPIRED)
+_DISPUTES = tuple(s for s in OrderState if s in DISPUTE_STATES)  # a stable order for the diagram
 
 TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
     (S.AWAITING_SHIPMENT, E.TRACKING_UPLOADED): S.SHIPPED,
@@ -109,9 +113,12 @@ TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
     (S.AWAITING_SOLUTION, E.SOLUTION_MISSED): S.RULED_AGAINST_SELLER,
     (S.SOLUTION_OFFERED, E.BUYER_ACCEPTED_SOLUTION): S.DISPUTE_RESOLVED,
     (S.SOLUTION_OFFERED, E.BUYER_REJECTED_SOLUTION): S.AWAITING_SOLUTION,
-    **{(s, E.CARRIER_SCANNED): s for s in DISPUTE_STATES},
-    **{(s, E.PARCEL_DELIVERED): s for s in DISPUTE_STATES},
-    **{(s, E.ETA_CHANGED): s for s in (*DISPUTE_STATES, S.DELIVERED, S.TRACKING_EXPIRED)},
+    **{(s, E.DISPUTE_WITHDRAWN): S.DISPUTE_RESOLVED for s in _DISPUTES},
+    **{(s, E.ARBITRATION_FOR_SELLER): S.DISPUTE_RESOLVED for s in _DISPUTES},
+    **{(s, E.ARBITRATION_AGAINST_SELLER): S.RULED_AGAINST_SELLER for s in _DISPUTES},
+    **{(s, E.CARRIER_SCANNED): s for s in _DISPUTES},
+    **{(s, E.PARCEL_DELIVERED): s for s in _DISPUTES},
+    **{(s, E.ETA_CHANGED): s for s in (*_DISPUTES, S.DELIVERED, S.TRACKING_EXPIRED)},
 }
 """(state, event) -> next state. A pair not in the table is refused (a seller command) or only
 recorded on the timeline (an outside fact)."""

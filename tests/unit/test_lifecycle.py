@@ -437,3 +437,27 @@ def test_a_packing_video_attached_in_time_silences_the_warning() -> None:
 def test_an_order_of_fifty_dollars_exactly_is_not_high_value() -> None:
     order = shipped(total=Money(minor=50_00))
     assert not any("high-value" in n for n in advance(order, U + 5 * H).order.notices)
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "refund"),
+    [
+        (EventKind.DISPUTE_WITHDRAWN, S.DISPUTE_RESOLVED, None),
+        (EventKind.ARBITRATION_FOR_SELLER, S.DISPUTE_RESOLVED, None),
+        (EventKind.ARBITRATION_AGAINST_SELLER, S.RULED_AGAINST_SELLER, Money(minor=20_00)),
+    ],
+)
+def test_a_dispute_ends_when_the_buyer_withdraws_it_or_the_platform_arbitrates(
+    kind: EventKind, state: OrderState, refund: Money | None
+) -> None:
+    from domain.events import DisputeClosed  # noqa: PLC0415
+
+    order = ok(decide(disputed(D), RespondToDispute(message="sorry"), D + H))
+    closed = ok(
+        decide(
+            order, DisputeClosed(event_id="c", at=D + 5 * H, kind=kind, dispute_id="D1"), D + 5 * H
+        )
+    )
+    assert closed.state is state
+    assert closed.refund_from_deposit == refund
+    assert advance(closed, D + 100 * H).order.state is state
