@@ -246,6 +246,7 @@ def _respond(order: Order, event: RespondToDispute, now: datetime) -> list[Comma
     _note(order, now, "seller", "dispute_responded", dispute.dispute_id)
     key = order.key(f"dispute:{dispute.dispute_id}:response")
     message = event.message + _proof_text(dispute)
+    dispute.response_message = message
     return [
         SendDisputeResponse(idempotency_key=key, dispute_id=dispute.dispute_id, message=message)
     ]

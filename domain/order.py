@@ -73,6 +73,7 @@ class Dispute(BaseModel):
     solutions_offered: int = 0
     proof_of_delivery: ProofOfDelivery | None = None
     """D8/R13: the carrier's proof, attached to the seller's answer of a "not received" dispute."""
+    response_message: str | None = None
 
 
 class TimelineEntry(BaseModel):

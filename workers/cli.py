@@ -18,6 +18,7 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import Refused
+from domain.evidence import evidence_bundle
 from domain.money import Money
 from domain.order import workflow_id_for
 from domain.ports import Solution, SolutionKind
@@ -225,6 +226,14 @@ def show(ctx: typer.Context, marketplace: Marketplace, order_id: OrderId) -> Non
     """The order's state, lock, next deadlines and timeline."""
     _checked(marketplace, order_id)
     _print_view(ctx, _run(ctx, lambda o: o.view(marketplace, order_id)))
+
+
+@app.command()
+def evidence(ctx: typer.Context, marketplace: Marketplace, order_id: OrderId) -> None:
+    """The evidence bundle of the order's dispute (R15), as one JSON document."""
+    _checked(marketplace, order_id)
+    view = _run(ctx, lambda o: o.view(marketplace, order_id))
+    typer.echo(evidence_bundle(view.order).model_dump_json(indent=2))
 
 
 def _duration(text: str) -> timedelta:

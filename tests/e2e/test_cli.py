@@ -167,3 +167,18 @@ async def test_an_unreachable_temporal_exits_4(monkeypatch: pytest.MonkeyPatch) 
     result = await parcelflow("--json", "show", "aliexpress", "1")
     assert result.exit_code == 4
     assert machine(result)["unreachable"] == address
+
+
+async def test_the_evidence_bundle_of_a_dispute_is_one_json_document(orders: Orders) -> None:
+    facts = await new_order(orders)
+    number = fresh_s10()
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", number)
+    opened = DisputeOpened(event_id="d1", at=datetime.now(UTC), dispute_id="D-E")
+    await orders.send_fact(facts.marketplace, facts.order_id, opened)
+    await parcelflow("respond", "aliexpress", facts.order_id, "Checking with the carrier")
+    result = await parcelflow("evidence", "aliexpress", facts.order_id)
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(result.stdout)
+    assert bundle["dispute"]["dispute_id"] == "D-E"
+    assert [s["tracking_number"] for s in bundle["shipments"]] == [number]
+    assert bundle["messages_sent"][0]["text"] == "Checking with the carrier"
