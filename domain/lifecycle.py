@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import assert_never
 
+from domain.alternatives import withdrawal_alternatives
 from domain.commands import (
     CheckCarrier,
     Command,
@@ -213,9 +214,9 @@ def _withdraw(order: Order, now: datetime) -> list[Command]:
     if order.withdrawal_refusal is not None and order.lock_reason is not None:
         raise _Refusal(order.lock_reason, f"already refused: {order.withdrawal_refusal}")
     if not order.facts.platform_supports_withdrawal:
+        ways = "; ".join(withdrawal_alternatives(order, now)) or "nothing shipped"
         raise _Refusal(
-            R.WITHDRAWAL_UNSUPPORTED,
-            "the marketplace offers no withdrawal: ask the carrier to void the number (R9)",
+            R.WITHDRAWAL_UNSUPPORTED, f"the marketplace offers no withdrawal; instead (R9): {ways}"
         )
     shipment = order.shipment
     if order.state is S.SHIPPED and shipment is not None:
@@ -235,7 +236,9 @@ def _withdraw(order: Order, now: datetime) -> list[Command]:
         ]
     if order.locked_at is not None and order.lock_reason is not None:
         since = order.locked_at.isoformat()
-        raise _Refusal(order.lock_reason, f"locked since {since} ({order.lock_reason.value})")
+        ways = "; ".join(withdrawal_alternatives(order, now))
+        detail = f"locked since {since} ({order.lock_reason.value})"
+        raise _Refusal(order.lock_reason, detail + (f"; instead (R9): {ways}" if ways else ""))
     raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}: nothing to withdraw")
 
 

@@ -39,6 +39,8 @@ class OrderView(BaseModel):
     order: Order
     deadlines: list[Deadline]
     as_of: datetime
+    alternatives: list[str] = []
+    """R9: the sanctioned ways left once the number can no longer be withdrawn."""
 
     @property
     def state(self) -> OrderState:

@@ -13,6 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumberClaim
+    from domain.alternatives import withdrawal_alternatives
     from domain.commands import CheckCarrier, Command, SendTrackingUpload, SendWithdrawal
     from domain.events import (
         AttachPackingVideo,
@@ -318,7 +319,11 @@ class OrderWorkflow:
         # Show every clock that ran out by now, even if its timer task is still in flight.
         now = workflow.now()
         order = advance(self.order, now).order
-        return OrderView(order=order, deadlines=pending_deadlines(order), as_of=now)
+        stuck = order.locked_at is not None or not order.facts.platform_supports_withdrawal
+        ways = withdrawal_alternatives(order, now) if stuck else []
+        return OrderView(
+            order=order, deadlines=pending_deadlines(order), as_of=now, alternatives=ways
+        )
 
 
 _REFUSAL_KIND: dict[type[Command], EventKind] = {

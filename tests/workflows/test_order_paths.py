@@ -349,3 +349,19 @@ async def test_a_high_value_order_warns_until_its_packing_video_is_attached(
             OrderWorkflow.attach_packing_video, AttachPackingVideo(reference="videos/p.mp4")
         )
         assert view.order.packing_video == "videos/p.mp4"
+
+
+async def test_a_locked_order_names_the_r9_alternatives_in_its_refusal_and_view(
+    env: WorkflowEnvironment,
+) -> None:
+    async with order_run(env) as run:
+        await ship(run)
+        upload = await uploaded_at(run)
+        await run.move_to(upload + 3 * H)
+        await run.signal(CarrierScanned(event_id="pu-9", at=upload + 3 * H, status="in_transit"))
+        refusal = await run.refusal(OrderWorkflow.withdraw_tracking)
+        assert refusal.type == "carrier_scanned"
+        assert "logistics-exception negotiation" in refusal.message
+        view = await run.view()
+        assert len(view.alternatives) == 1
+        assert "reship without penalty" in view.alternatives[0]
