@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from temporalio import activity
 
 from activities.errors import translated
-from domain.commands import SendDisputeResponse, SendSolution, SendTrackingUpload, SendWithdrawal
+from domain.commands import (
+    MessageBuyer,
+    SendDisputeResponse,
+    SendSolution,
+    SendTrackingUpload,
+    SendWithdrawal,
+)
 from domain.ports import Platform
 
 
@@ -53,6 +59,13 @@ class PlatformActivities:
             )
         )
 
+    @activity.defn(name="platform.message_buyer")
+    async def message_buyer(self, command: MessageBuyer) -> None:
+        """Send the buyer a message on the order."""
+        await translated(
+            self._platform.message_buyer(command.order_id, command.text, command.idempotency_key)
+        )
+
     def all(self) -> list[Callable[..., Awaitable[None]]]:
         """Every activity of this class, for the worker."""
         return [
@@ -60,4 +73,5 @@ class PlatformActivities:
             self.withdraw_tracking,
             self.answer_dispute,
             self.propose_solution,
+            self.message_buyer,
         ]

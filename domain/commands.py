@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.money import Money
 from domain.ports import Solution
 
 
@@ -49,6 +50,32 @@ class SendSolution(_Command):
     solution: Solution
 
 
+class MessageBuyer(_Command):
+    """Send the buyer a message on the order (R16: the replacement's tracking number)."""
+
+    kind: Literal["message_buyer"] = "message_buyer"
+    order_id: str
+    text: str
+
+
+class StartReship(_Command):
+    """R16: follow the replacement parcel as its own order, linked to this one."""
+
+    kind: Literal["start_reship"] = "start_reship"
+    seq: int
+    carrier: str
+    tracking_number: str
+
+
+class OpenCarrierClaim(_Command):
+    """R17: claim the lost parcel's declared value from its carrier."""
+
+    kind: Literal["open_claim"] = "open_claim"
+    carrier: str
+    tracking_number: str
+    declared_value: Money
+
+
 class CheckCarrier(_Command):
     """Ask the carrier whether it knows the number yet (R8): a read, keyed like the rest."""
 
@@ -57,4 +84,13 @@ class CheckCarrier(_Command):
     tracking_number: str
 
 
-Command = SendTrackingUpload | SendWithdrawal | SendDisputeResponse | SendSolution | CheckCarrier
+Command = (
+    SendTrackingUpload
+    | SendWithdrawal
+    | SendDisputeResponse
+    | SendSolution
+    | CheckCarrier
+    | MessageBuyer
+    | StartReship
+    | OpenCarrierClaim
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.errors import RefusalReason
 from domain.money import Money
 from domain.ports import Solution, SolutionKind
+from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
 
 
 def check_solution(solution: Solution, total: Money) -> Solution | tuple[RefusalReason, str]:
@@ -31,9 +32,19 @@ def check_solution(solution: Solution, total: Money) -> Solution | tuple[Refusal
                 )
             return solution
         case SolutionKind.RESHIP:
-            if not solution.reship_carrier:
-                return (RefusalReason.INVALID_SOLUTION, "a reship needs a carrier")
-            return solution
+            if not solution.reship_carrier or not solution.reship_tracking_number:
+                return (
+                    RefusalReason.INVALID_SOLUTION,
+                    "a reship needs a carrier and the new parcel's tracking number",
+                )
+            checked = check_tracking_number(
+                solution.reship_carrier, solution.reship_tracking_number
+            )
+            if isinstance(checked, TrackingNumberRefused):
+                return (RefusalReason.INVALID_NUMBER, checked.detail)
+            return solution.model_copy(
+                update={"reship_carrier": checked.carrier, "reship_tracking_number": checked.number}
+            )
         case SolutionKind.RETURN_AND_REFUND:
             if refund is not None and not 0 < refund.minor <= total.minor:
                 return (RefusalReason.INVALID_AMOUNT, f"refund must be within {total}")

@@ -15,10 +15,13 @@ from domain.alternatives import withdrawal_alternatives
 from domain.commands import (
     CheckCarrier,
     Command,
+    MessageBuyer,
+    OpenCarrierClaim,
     SendDisputeResponse,
     SendSolution,
     SendTrackingUpload,
     SendWithdrawal,
+    StartReship,
 )
 from domain.disputes import check_solution
 from domain.errors import RefusalReason
@@ -50,6 +53,7 @@ from domain.order import (
     is_high_value,
     pending_deadlines,
 )
+from domain.ports import Solution, SolutionKind
 from domain.states import TRANSITIONS, EventKind, OrderState
 from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
 
@@ -194,6 +198,8 @@ def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]
     order.locked_at = order.lock_reason = None
     _move(order, event.kind)
     _note(order, now, "seller", "tracking_uploaded", f"{checked.carrier} {checked.number}")
+    if order.facts.reship_of is not None:  # sent offline: a closed order takes no number
+        return []
     if is_high_value(order):
         order.notices.append(
             f"{now.isoformat()} high-value order (R13): ship on a line with photo proof of"
@@ -276,7 +282,51 @@ def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Comman
     _move(order, event.kind)
     _note(order, now, "seller", "solution_proposed", checked.kind.value)
     key = order.key(f"dispute:{dispute.dispute_id}:solution:{dispute.solutions_offered}")
-    return [SendSolution(idempotency_key=key, dispute_id=dispute.dispute_id, solution=checked)]
+    commands: list[Command] = [
+        SendSolution(idempotency_key=key, dispute_id=dispute.dispute_id, solution=checked)
+    ]
+    if checked.kind is SolutionKind.RESHIP:
+        commands.extend(_reship(order, checked, now))
+    return commands
+
+
+def _reship(order: Order, solution: Solution, now: datetime) -> list[Command]:
+    """R16: a linked replacement parcel, the buyer told its number, a claim on the lost one."""
+    carrier, number = solution.reship_carrier or "", solution.reship_tracking_number or ""
+    seq = len(order.reships) + 1
+    order.reships.append(
+        Shipment(seq=seq, carrier=carrier, tracking_number=number, uploaded_at=now)
+    )
+    order.notices.append(f"{now.isoformat()} reship {seq}: postage is paid again (R6)")
+    _note(order, now, "seller", "reship", f"{carrier} {number}")
+    text = (
+        f"We are sending you a replacement: {carrier} tracking number {number}. "
+        "It cannot be entered on this order, so please follow it with this number."
+    )
+    commands: list[Command] = [
+        MessageBuyer(
+            idempotency_key=order.key(f"reship:{seq}:message"),
+            order_id=order.facts.order_id,
+            text=text,
+        ),
+        StartReship(
+            idempotency_key=order.key(f"reship:{seq}"),
+            seq=seq,
+            carrier=carrier,
+            tracking_number=number,
+        ),
+    ]
+    lost = order.shipment
+    if lost is not None and order.delivered_at is None:
+        commands.append(
+            OpenCarrierClaim(
+                idempotency_key=order.key(f"claim:{lost.seq}"),
+                carrier=lost.carrier,
+                tracking_number=lost.tracking_number,
+                declared_value=order.facts.total,
+            )
+        )
+    return commands
 
 
 def _attach_video(order: Order, event: AttachPackingVideo, now: datetime) -> None:

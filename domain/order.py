@@ -40,6 +40,9 @@ class OrderFacts(BaseModel):
     paid_at: AwareDatetime
     eta: AwareDatetime | None = None
     platform_supports_withdrawal: bool = True
+    reship_of: str | None = None
+    """R16: the order workflow this replacement parcel belongs to (shipped offline: no platform
+    upload, followed like any parcel)."""
     policy: Policy = Policy()
 
     @property
@@ -145,6 +148,8 @@ class Order(BaseModel):
     """R8: ask the carrier after the silent period (set by workflows that support it)."""
     carrier_known: bool = False
     packing_video: str | None = None
+    reships: list[Shipment] = Field(default_factory=list)
+    """R16: replacement parcels sent for this order, each followed by its own workflow."""
     """R13: the reference of the packing-video still (high-value orders)."""
 
     @field_validator("timeline")

@@ -33,6 +33,8 @@ class Solution(BaseModel):
     kind: SolutionKind
     refund: Money | None = None
     reship_carrier: str | None = None
+    reship_tracking_number: str | None = None
+    """R16: the replacement parcel's number (sent offline; validated like any upload)."""
     note: str = ""
 
 

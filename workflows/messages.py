@@ -21,6 +21,8 @@ class OrderInput(BaseModel):
     facts: OrderFacts | None = None
     carried: Order | None = None
     wait_for_creation: timedelta = timedelta(days=7)
+    reship: tuple[str, str] | None = None
+    """R16: (carrier, number) of a replacement parcel this order follows from its start."""
     continue_as_new_after: int = 2_000
     """History events after which the run hands its state to a fresh run."""
 

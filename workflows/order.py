@@ -10,11 +10,20 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.numbers import NumberClaim
     from domain.alternatives import withdrawal_alternatives
-    from domain.commands import CheckCarrier, Command, SendTrackingUpload, SendWithdrawal
+    from domain.claims import ClaimFacts
+    from domain.commands import (
+        CheckCarrier,
+        Command,
+        OpenCarrierClaim,
+        SendTrackingUpload,
+        SendWithdrawal,
+        StartReship,
+    )
     from domain.events import (
         AttachPackingVideo,
         CarrierChecked,
@@ -31,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.states import EventKind
     from workflows import order_calls as calls
     from workflows import search_attributes as sa
+    from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
     from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
     from workflows.order_publication import details, health_records, search_attribute_values
     from workflows.store_health import HealthRecord, ShippedRecord, WithdrawalRecord
@@ -74,6 +84,8 @@ class OrderWorkflow:
         if inp.carried is None and workflow.patched(CARRIER_CHECK_PATCH):
             self.order.checks_carrier = True
         self._commit(advance(self.order, workflow.now()), wake=False)
+        if inp.reship is not None and inp.carried is None and self.order.shipment is None:
+            await self._ship_replacement(*inp.reship)
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -89,6 +101,49 @@ class OrderWorkflow:
             await self._release(self.order.shipment.carrier, self.order.shipment.tracking_number)
         return OrderOutcome(
             state=self.order.state, resolution=self.order.resolution, order=self.order
+        )
+
+    async def _ship_replacement(self, carrier: str, number: str) -> None:
+        try:
+            await self._run_command(UploadTracking(carrier=carrier, tracking_number=number))
+        except ApplicationError as refused:
+            workflow.logger.warning("replacement parcel not followed: %s", refused.message)
+            self.order.notices.append(f"replacement {carrier} {number} refused: {refused.message}")
+
+    async def _start_reship(self, command: StartReship) -> None:
+        """R16: the replacement parcel as its own order workflow, linked and left to run on."""
+        facts = self.order.facts
+        child = facts.model_copy(
+            update={
+                "order_id": f"{facts.order_id}-R{command.seq}",
+                "paid_at": workflow.now(),
+                "eta": None,
+                "platform_supports_withdrawal": False,
+                "reship_of": facts.workflow_id,
+            }
+        )
+        await workflow.start_child_workflow(
+            OrderWorkflow.run,
+            OrderInput(facts=child, reship=(command.carrier, command.tracking_number)),
+            id=child.workflow_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"replacement parcel of order {facts.order_id}",
+        )
+
+    async def _open_claim(self, command: OpenCarrierClaim) -> None:
+        """R17: the claim on the lost parcel, its own workflow, left to run after the order."""
+        claim = ClaimFacts(
+            order_workflow_id=self.order.facts.workflow_id,
+            carrier=command.carrier,
+            tracking_number=command.tracking_number,
+            proof="carrier's written loss proof: to be attached when received (R16)",
+            declared_value=command.declared_value,
+        )
+        await workflow.start_child_workflow(
+            CarrierClaimWorkflow.run,
+            claim,
+            id=claim_workflow_id(command.carrier, command.tracking_number),
+            parent_close_policy=ParentClosePolicy.ABANDON,
         )
 
     async def _wait_for_creation(self, inp: OrderInput) -> bool:
@@ -232,7 +287,11 @@ class OrderWorkflow:
             withdrawn = self.order.shipment if isinstance(command, WithdrawTracking) else None
             self._commit(decision)
             for side_effect in decision.commands:
-                if not isinstance(side_effect, CheckCarrier):
+                if isinstance(side_effect, StartReship):
+                    await self._start_reship(side_effect)
+                elif isinstance(side_effect, OpenCarrierClaim):
+                    await self._open_claim(side_effect)
+                elif not isinstance(side_effect, CheckCarrier):
                     await self._execute(side_effect)
             ids = {"seller_id": self.order.facts.seller_id, "order_id": self.order.facts.order_id}
             shipment = self.order.shipment

@@ -18,10 +18,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import (
         CheckCarrier,
         Command,
+        MessageBuyer,
+        OpenCarrierClaim,
         SendDisputeResponse,
         SendSolution,
         SendTrackingUpload,
         SendWithdrawal,
+        StartReship,
     )
     from domain.lifecycle import Decision
     from workflows.store_health import HealthRecord, record_key
@@ -60,8 +63,12 @@ async def platform_call(command: Command) -> None:
             await workflow.execute_activity_method(
                 PlatformActivities.propose_solution, command, **options
             )
-        case CheckCarrier():
-            msg = "carrier checks run from the outbox"
+        case MessageBuyer():
+            await workflow.execute_activity_method(
+                PlatformActivities.message_buyer, command, **options
+            )
+        case CheckCarrier() | StartReship() | OpenCarrierClaim():
+            msg = f"{command.kind} is not a platform call"
             raise AssertionError(msg)
 
 

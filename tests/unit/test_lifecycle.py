@@ -461,3 +461,34 @@ def test_a_dispute_ends_when_the_buyer_withdraws_it_or_the_platform_arbitrates(
     assert closed.state is state
     assert closed.refund_from_deposit == refund
     assert advance(closed, D + 100 * H).order.state is state
+
+
+def test_a_reship_messages_the_buyer_follows_the_new_parcel_and_claims_the_lost_one() -> None:
+    from domain.commands import MessageBuyer, OpenCarrierClaim, StartReship  # noqa: PLC0415
+
+    order = ok(decide(disputed(D), RespondToDispute(message="Lost, sorry."), D + H))
+    reship = Solution(
+        kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=" ug123456789yw "
+    )
+    decision = decide(order, ProposeSolution(solution=reship), D + 2 * H)
+    kinds = [type(c) for c in decision.commands]
+    assert kinds == [SendSolution, MessageBuyer, StartReship, OpenCarrierClaim]
+    message, start, claim = decision.commands[1:]
+    assert isinstance(message, MessageBuyer)
+    assert "UG123456789YW" in message.text
+    assert isinstance(start, StartReship)
+    assert (start.carrier, start.tracking_number) == ("yanwen", "UG123456789YW")
+    assert isinstance(claim, OpenCarrierClaim)
+    assert (claim.tracking_number, claim.declared_value) == (NUMBER, Money(minor=20_00))
+    assert decision.order.shipment is not None
+    assert decision.order.shipment.tracking_number == NUMBER  # the original is kept
+    assert [s.tracking_number for s in decision.order.reships] == ["UG123456789YW"]
+
+
+def test_a_reship_with_a_malformed_number_is_refused_and_sends_nothing() -> None:
+    reship = Solution(
+        kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number="UG1"
+    )
+    decision = decide(disputed(D), ProposeSolution(solution=reship), D + H)
+    assert decision.refusal is R.INVALID_NUMBER
+    assert decision.commands == ()
