@@ -212,12 +212,19 @@ def solve(
     amount: Annotated[str | None, typer.Option(help="Refund amount, e.g. 6.00.")] = None,
     currency: Annotated[str, typer.Option(help="Currency of the amount.")] = "USD",
     carrier: Annotated[str | None, typer.Option(help="Carrier of a reship.")] = None,
+    number: Annotated[str | None, typer.Option(help="Tracking number of a reship.")] = None,
     note: Annotated[str, typer.Option(help="A note to the buyer.")] = "",
 ) -> None:
     """Offer a solution to the open dispute: full or partial refund, reship, return (R14)."""
     _checked(marketplace, order_id)
     refund = _money(amount, currency) if amount is not None else None
-    solution = Solution(kind=kind, refund=refund, reship_carrier=carrier, note=note)
+    solution = Solution(
+        kind=kind,
+        refund=refund,
+        reship_carrier=carrier,
+        reship_tracking_number=number,
+        note=note,
+    )
     _print_view(ctx, _run(ctx, lambda o: o.propose(marketplace, order_id, solution)))
 
 
