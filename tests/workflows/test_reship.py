@@ -80,5 +80,6 @@ async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
             claim_workflow_id("china_post", original)
         ).describe()
         assert claim.status is WorkflowExecutionStatus.RUNNING
+        await run.save_history("reship_and_claim")
         for handle in (child, env.client.get_workflow_handle(claim.id)):
             await handle.terminate("test over")
