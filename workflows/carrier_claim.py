@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         open_claim,
         pending_deadlines,
     )
+    from workflows.clock import sleep_until
 
 CLAIMS_CALL = timedelta(seconds=30)
 FILE_RETRY = RetryPolicy(
@@ -161,12 +161,9 @@ class CarrierClaimWorkflow:
         if self._outbox:
             return
         deadlines = pending_deadlines(self._claim)
-        timeout = deadlines[0].at - workflow.now() if deadlines else None
-        if timeout is not None and timeout <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._woken, timeout=timeout)
-        self._woken = False
+        first = deadlines[0].at if deadlines else None
+        if await sleep_until(first, lambda: self._woken):
+            self._woken = False
 
     def _decide_or_refuse(self, event: ClaimEvent) -> ClaimDecision:
         decision = decide(self._claim, event, workflow.now())

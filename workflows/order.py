@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -41,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import order_calls as calls
     from workflows import search_attributes as sa
     from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
+    from workflows.clock import sleep_until
     from workflows.messages import FactEnvelope, OrderInput, OrderOutcome, OrderView
     from workflows.order_publication import details, health_records, search_attribute_values
     from workflows.store_health import HealthRecord, ShippedRecord, WithdrawalRecord
@@ -175,12 +175,9 @@ class OrderWorkflow:
         if self._outbox or self._health:
             return
         deadlines = pending_deadlines(self.order)
-        timeout = deadlines[0].at - workflow.now() if deadlines else None
-        if timeout is not None and timeout <= timedelta(0):
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._woken, timeout=timeout)
-        self._woken = False
+        first = deadlines[0].at if deadlines else None
+        if await sleep_until(first, lambda: self._woken):
+            self._woken = False
 
     def _history_too_long(self, inp: OrderInput) -> bool:
         info = workflow.info()

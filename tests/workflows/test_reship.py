@@ -21,7 +21,6 @@ from domain.states import OrderState
 from tests.numbers import fresh_s10
 from tests.workflows.harness import order_run
 from workflows.carrier_claim import claim_workflow_id
-from workflows.messages import OrderView
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -61,16 +60,12 @@ async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
         assert replacement in str(message.args[1])
 
         child = env.client.get_workflow_handle(f"{run.handle.id}-R1")
-        child_view: OrderView | None = None
-        for _ in range(100):
-            try:
+        # The child exists once the update returned; it ships its number in its first steps.
+        async with asyncio.timeout(10):
+            child_view = await child.query(OrderWorkflow.view)
+            while child_view.order.shipment is None:
+                await asyncio.sleep(0.05)
                 child_view = await child.query(OrderWorkflow.view)
-                if child_view.order.shipment is not None:
-                    break
-            except Exception:  # noqa: BLE001, S110 - the child may not have run its first task yet
-                pass
-            await asyncio.sleep(0.05)
-        assert child_view is not None
         assert child_view.order.shipment is not None
         assert child_view.order.shipment.tracking_number == replacement
         assert child_view.order.facts.reship_of == run.handle.id
