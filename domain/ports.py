@@ -1,4 +1,4 @@
-"""The ports: what parcelflow needs from a marketplace and from a carrier tracking service.
+"""The ports: what parcelflow needs from a marketplace, a tracking service and a claims desk.
 
 Adapters in ``adapters/`` satisfy these Protocols structurally; in-memory fakes live in
 ``tests/fakes.py``. Every write carries a deterministic ``idempotency_key``
@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from domain.money import Money
+
+if TYPE_CHECKING:
+    # domain.claims imports CarrierAnswer from here at run time: the command stays there.
+    from domain.claims import FileClaim
 
 
 class SolutionKind(StrEnum):
@@ -242,6 +246,32 @@ class CarrierTracking(Protocol):
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
         """Stop following these numbers (terminal or past the horizon)."""
+        ...
+
+
+class CarrierAnswer(BaseModel):
+    """A claim's status at the carrier: ``amount`` is what it pays when ``paid`` (R17)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["paid", "rejected", "pending"]
+    amount: Money | None = None
+    reason: str = ""
+
+
+class CarrierClaims(Protocol):
+    """The carriers' claim desks (EasyPost's Claims API or its simulator), R17."""
+
+    def supports_api(self, carrier: str) -> bool:
+        """Whether ``carrier`` takes claims by API; otherwise an operator files them by hand."""
+        ...
+
+    async def file_claim(self, claim: FileClaim) -> str:
+        """File a claim (once per its ``idempotency_key``); the carrier's claim reference."""
+        ...
+
+    async def claim_status(self, carrier: str, claim_ref: str) -> CarrierAnswer:
+        """The claim's status: paid (with the amount), rejected or still pending."""
         ...
 
 

@@ -24,10 +24,9 @@ from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
-from domain.claims import CarrierClaims
 from domain.errors import InvalidInput
 from domain.polling import PollingPolicy
-from domain.ports import CarrierTracking, Platform
+from domain.ports import CarrierClaims, CarrierTracking, Platform
 from workers.config import TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect

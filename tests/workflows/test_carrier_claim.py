@@ -17,9 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
-from domain.claims import CarrierAnswer, Claim, ClaimFacts, ClaimState, FileClaim
+from domain.claims import Claim, ClaimFacts, ClaimState, FileClaim
 from domain.errors import TransientPortError
 from domain.money import Money
+from domain.ports import CarrierAnswer
 from tests.workflows.harness import TIMER_ARMING_SLACK
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimView, claim_workflow_id
 
