@@ -61,6 +61,8 @@ R = RefusalReason
 S = OrderState
 NOT_A_SCAN = frozenset({"pending", "info_received", "expired"})
 """Statuses that do not prove the carrier has the parcel (R8: a label is not a pickup)."""
+BUYER_MESSAGED = "buyer_messaged"
+"""The timeline kind of a message sent to the buyer (R16: a reship's new number)."""
 _LOCK_REASON = {
     DeadlineKind.CANCEL_WINDOW: R.WINDOW_CLOSED,
     DeadlineKind.ETA_GUARD: R.ETA_TOO_CLOSE,
@@ -303,6 +305,7 @@ def _reship(order: Order, solution: Solution, now: datetime) -> list[Command]:
         f"We are sending you a replacement: {carrier} tracking number {number}. "
         "It cannot be entered on this order, so please follow it with this number."
     )
+    _note(order, now, "seller", BUYER_MESSAGED, text)
     commands: list[Command] = [
         MessageBuyer(
             idempotency_key=order.key(f"reship:{seq}:message"),
@@ -318,6 +321,7 @@ def _reship(order: Order, solution: Solution, now: datetime) -> list[Command]:
     ]
     lost = order.shipment
     if lost is not None and order.delivered_at is None:
+        order.claimed.append(lost.model_copy())
         commands.append(
             OpenCarrierClaim(
                 idempotency_key=order.key(f"claim:{lost.seq}"),

@@ -28,6 +28,11 @@ def workflow_id_for(marketplace: str, order_id: str) -> str:
     return f"order-{marketplace.lower()}-{order_id}"
 
 
+def replacement_order_id(order_id: str, seq: int) -> str:
+    """R16: the order id under which the ``seq``-th replacement parcel is followed."""
+    return f"{order_id}-R{seq}"
+
+
 class OrderFacts(BaseModel):
     """What the order-creation hook tells us: the workflow's input, with its policy."""
 
@@ -148,9 +153,11 @@ class Order(BaseModel):
     """R8: ask the carrier after the silent period (set by workflows that support it)."""
     carrier_known: bool = False
     packing_video: str | None = None
+    """R13: the reference of the packing-video still (high-value orders)."""
     reships: list[Shipment] = Field(default_factory=list)
     """R16: replacement parcels sent for this order, each followed by its own workflow."""
-    """R13: the reference of the packing-video still (high-value orders)."""
+    claimed: list[Shipment] = Field(default_factory=list)
+    """R17: the lost parcels a carrier claim was opened on, each followed by its own workflow."""
 
     @field_validator("timeline")
     @classmethod
