@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.errors import PlatformRefused
-from domain.ports import CarrierRecord, Evidence, PlatformDispute, PlatformOrder, Solution
+from domain.claims import FileClaim
+from domain.errors import PlatformRefused, TransientPortError
+from domain.ports import (
+    CarrierAnswer,
+    CarrierRecord,
+    Evidence,
+    PlatformDispute,
+    PlatformOrder,
+    Solution,
+)
 
 
 @dataclass(frozen=True)
@@ -109,3 +117,33 @@ class FakeCarrier:
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
         del numbers
+
+
+PENDING = CarrierAnswer(status="pending")
+
+
+@dataclass
+class FakeClaims:
+    """A carrier claim desk: files once per key, answers from a script, records every call."""
+
+    api: bool = True
+    fail_first_filing: bool = False
+    answers: list[CarrierAnswer] = field(default_factory=list)
+    filing_keys: list[str] = field(default_factory=list)
+    claims: dict[str, FileClaim] = field(default_factory=dict)
+    checks: list[str] = field(default_factory=list)
+
+    def supports_api(self, carrier: str) -> bool:  # noqa: ARG002 - one desk for every carrier
+        return self.api
+
+    async def file_claim(self, claim: FileClaim) -> str:
+        self.filing_keys.append(claim.idempotency_key)
+        self.claims.setdefault(claim.idempotency_key, claim)
+        if self.fail_first_filing and len(self.filing_keys) == 1:
+            msg = "timeout after sending: the claim landed, the answer did not"
+            raise TransientPortError(msg)
+        return f"YW-{len(self.claims)}"
+
+    async def claim_status(self, carrier: str, claim_ref: str) -> CarrierAnswer:  # noqa: ARG002
+        self.checks.append(claim_ref)
+        return self.answers.pop(0) if self.answers else PENDING

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,44 +17,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
-from domain.claims import Claim, ClaimFacts, ClaimState, FileClaim
-from domain.errors import TransientPortError
+from domain.claims import Claim, ClaimFacts, ClaimState
 from domain.money import Money
 from domain.ports import CarrierAnswer
+from tests.fakes import PENDING, FakeClaims
 from tests.workflows.harness import TIMER_ARMING_SLACK
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimView, claim_workflow_id
 
 pytestmark = pytest.mark.temporal
 S = ClaimState
 H, DAY = timedelta(hours=1), timedelta(days=1)
-PENDING = CarrierAnswer(status="pending")
-
-
-@dataclass
-class FakeClaims:
-    """A carrier claim desk: files once per key, answers from a script, records every call."""
-
-    api: bool = True
-    fail_first_filing: bool = False
-    answers: list[CarrierAnswer] = field(default_factory=list)
-    filing_keys: list[str] = field(default_factory=list)
-    claims: dict[str, FileClaim] = field(default_factory=dict)
-    checks: list[str] = field(default_factory=list)
-
-    def supports_api(self, carrier: str) -> bool:  # noqa: ARG002 - one desk for every carrier
-        return self.api
-
-    async def file_claim(self, claim: FileClaim) -> str:
-        self.filing_keys.append(claim.idempotency_key)
-        self.claims.setdefault(claim.idempotency_key, claim)
-        if self.fail_first_filing and len(self.filing_keys) == 1:
-            msg = "timeout after sending: the claim landed, the answer did not"
-            raise TransientPortError(msg)
-        return f"YW-{len(self.claims)}"
-
-    async def claim_status(self, carrier: str, claim_ref: str) -> CarrierAnswer:  # noqa: ARG002
-        self.checks.append(claim_ref)
-        return self.answers.pop(0) if self.answers else PENDING
 
 
 @dataclass
