@@ -18,7 +18,6 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import Refused
-from domain.evidence import evidence_bundle
 from domain.money import Money
 from domain.order import workflow_id_for
 from domain.ports import Solution, SolutionKind
@@ -237,10 +236,11 @@ def show(ctx: typer.Context, marketplace: Marketplace, order_id: OrderId) -> Non
 
 @app.command()
 def evidence(ctx: typer.Context, marketplace: Marketplace, order_id: OrderId) -> None:
-    """The evidence bundle of the order's dispute (R15), as one JSON document."""
+    """The evidence bundle of the order's dispute (R15), with its replacement parcels and
+    carrier claims, as one JSON document."""
     _checked(marketplace, order_id)
-    view = _run(ctx, lambda o: o.view(marketplace, order_id))
-    typer.echo(evidence_bundle(view.order).model_dump_json(indent=2))
+    bundle = _run(ctx, lambda o: o.evidence(marketplace, order_id))
+    typer.echo(bundle.model_dump_json(indent=2))
 
 
 def _duration(text: str) -> timedelta:

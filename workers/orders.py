@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.claims import Claim
 from domain.errors import RefusalReason, Refused
 from domain.events import Fact, ProposeSolution, RespondToDispute, UploadTracking
-from domain.order import OrderFacts, workflow_id_for
+from domain.evidence import EvidenceBundle, MissingLink, evidence_bundle
+from domain.order import Order, OrderFacts, replacement_order_id, workflow_id_for
 from domain.ports import Solution
 from workflows import search_attributes as sa
+from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
 from workflows.messages import FactEnvelope, OrderInput, OrderView
 from workflows.order import OrderWorkflow
+
+V = TypeVar("V")
 
 
 class Delivery(StrEnum):
@@ -117,6 +129,40 @@ class Orders:
         except RPCError as error:
             raise OrderNotFound(workflow_id_for(marketplace, order_id)) from error
 
+    async def evidence(self, marketplace: str, order_id: str) -> EvidenceBundle:
+        """R15: the dispute's evidence bundle, with each replacement parcel's order workflow and
+        each carrier claim's workflow the order started (one it cannot read is named missing)."""
+        order = (await self.view(marketplace, order_id)).order
+        replacements: list[Order] = []
+        claims: list[Claim] = []
+        unreadable: list[MissingLink] = []
+        for reship in order.reships:
+            replacement = workflow_id_for(marketplace, replacement_order_id(order_id, reship.seq))
+            view, missing = await self._linked(replacement, OrderWorkflow.view)
+            replacements.extend([view.order] if view else [])
+            unreadable.extend([missing] if missing else [])
+        for lost in order.claimed:
+            claim = claim_workflow_id(lost.carrier, lost.tracking_number)
+            claim_view, missing = await self._linked(claim, CarrierClaimWorkflow.view)
+            claims.extend([claim_view.claim] if claim_view else [])
+            unreadable.extend([missing] if missing else [])
+        return evidence_bundle(order, replacements, claims, unreadable)
+
+    async def _linked(
+        self, workflow_id: str, query: Callable[[Any], V]
+    ) -> tuple[V | None, MissingLink | None]:
+        """A linked workflow's ``view``, and why it is not whole: not found, or stopped early."""
+        handle = self.client.get_workflow_handle(workflow_id)
+        try:
+            status = (await handle.describe()).status
+            view: V = await handle.query(query)
+        except (RPCError, WorkflowQueryFailedError) as error:
+            return None, MissingLink(workflow_id=workflow_id, reason=f"not readable: {error}")
+        if status in _STOPPED_EARLY:
+            reason = f"{_STOPPED_EARLY[status]}: followed no further than its last recorded event"
+            return view, MissingLink(workflow_id=workflow_id, reason=reason)
+        return view, None
+
     async def list(self, query: str = "", limit: int = 100) -> list[OrderSummary]:
         """Orders matching a visibility query, e.g. ``OrderState = 'locked'``."""
         where = "WorkflowType = 'Order'" + (f" AND ({query})" if query else "")
@@ -149,6 +195,14 @@ class Orders:
         except RPCError as error:
             raise OrderNotFound(handle.id) from error
         return view
+
+
+_STOPPED_EARLY = {
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TIMED_OUT: "timed out",
+    WorkflowExecutionStatus.CANCELED: "canceled",
+}
 
 
 def _reason(type_: str) -> RefusalReason:

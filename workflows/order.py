@@ -34,8 +34,9 @@ with workflow.unsafe.imports_passed_through():
         UploadTracking,
         WithdrawTracking,
     )
+    from domain.evidence import loss_proof, missing_loss_proof
     from domain.lifecycle import Decision, advance, decide
-    from domain.order import Order, OrderFacts, pending_deadlines
+    from domain.order import Order, OrderFacts, pending_deadlines, replacement_order_id
     from domain.states import EventKind
     from workflows import order_calls as calls
     from workflows import search_attributes as sa
@@ -115,7 +116,7 @@ class OrderWorkflow:
         facts = self.order.facts
         child = facts.model_copy(
             update={
-                "order_id": f"{facts.order_id}-R{command.seq}",
+                "order_id": replacement_order_id(facts.order_id, command.seq),
                 "paid_at": workflow.now(),
                 "eta": None,
                 "platform_supports_withdrawal": False,
@@ -132,12 +133,17 @@ class OrderWorkflow:
 
     async def _open_claim(self, command: OpenCarrierClaim) -> None:
         """R17: the claim on the lost parcel, its own workflow, left to run after the order."""
+        # Only the child's input changes with the proof: replay compares no child input.
+        lost = loss_proof(self.order)
+        if lost is not None and lost.tracking_number != command.tracking_number:
+            lost = None
         claim = ClaimFacts(
             order_workflow_id=self.order.facts.workflow_id,
             carrier=command.carrier,
             tracking_number=command.tracking_number,
-            proof="carrier's written loss proof: to be attached when received (R16)",
+            proof=lost.reference if lost else missing_loss_proof(command.tracking_number),
             declared_value=command.declared_value,
+            loss_confirmed_at=lost.at if lost else None,
         )
         await workflow.start_child_workflow(
             CarrierClaimWorkflow.run,

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.events import Fact
 from domain.money import Money
 from domain.order import OrderFacts
+from domain.ports import CarrierClaims
 from tests.fakes import FakeCarrier, FakePlatform
 from workers.worker import build_worker
 from workflows.messages import FactEnvelope, OrderInput, OrderView
@@ -90,12 +92,17 @@ class OrderRun:
 
     async def save_history(self, name: str) -> None:
         """With PARCELFLOW_RECORD_HISTORIES=1, commit this run's history for the replay tests."""
-        if os.environ.get("PARCELFLOW_RECORD_HISTORIES") != "1":
-            return
-        history = await self.handle.fetch_history()
-        HISTORIES.mkdir(parents=True, exist_ok=True)
-        data = json.loads(history.to_json())
-        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+        await save_history(self.handle, name)
+
+
+async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With PARCELFLOW_RECORD_HISTORIES=1, commit a workflow's history for the replay tests."""
+    if os.environ.get("PARCELFLOW_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(parents=True, exist_ok=True)
+    data = json.loads(history.to_json())
+    (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
 
 
 def order_facts(paid_at: datetime, **kw: object) -> OrderFacts:
@@ -117,14 +124,19 @@ async def order_run(
     platform: FakePlatform | None = None,
     continue_as_new_after: int = 2_000,
     tracking: FakeCarrier | None = None,
+    claims: CarrierClaims | None = None,
     **facts: object,
 ) -> AsyncIterator[OrderRun]:
-    """Start a worker and one order workflow paid now; time moves only when the test says."""
+    """Start a worker and one order workflow paid now; time moves only when the test says.
+
+    Without ``claims``, carrier claims the order opens go to an operator (no claims API)."""
     platform = platform or FakePlatform()
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     paid_at = datetime.now(UTC).replace(microsecond=0)
     order = order_facts(paid_at, **facts)
-    worker = build_worker(env.client, task_queue=task_queue, platform=platform, tracking=tracking)
+    worker = build_worker(
+        env.client, task_queue=task_queue, platform=platform, tracking=tracking, claims=claims
+    )
     async with worker:
         with env.with_time_skipping_disabled():
             await env.client.start_workflow(

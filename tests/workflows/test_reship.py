@@ -1,30 +1,40 @@
-"""D6 (R16, R17): a lost parcel becomes a reship the buyer can follow and a claim on the carrier."""
+"""D6, D7 (R15-R17): a lost parcel becomes a reship the buyer can follow and a claim on the
+carrier; once the carrier pays, the evidence bundle spans the order, the reship and the claim."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from domain.claims import Claim, ClaimState
 from domain.events import (
     CarrierScanned,
     DisputeOpened,
+    ParcelDelivered,
     ProposeSolution,
     RespondToDispute,
     UploadTracking,
 )
-from domain.ports import Solution, SolutionKind
+from domain.money import Money
+from domain.ports import CarrierAnswer, Solution, SolutionKind
 from domain.states import OrderState
+from tests.fakes import FakeClaims
 from tests.numbers import fresh_s10
-from tests.workflows.harness import order_run
-from workflows.carrier_claim import claim_workflow_id
+from tests.workflows.harness import TIMER_ARMING_SLACK as SLACK
+from tests.workflows.harness import OrderRun, order_run, save_history
+from workers.orders import Orders
+from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
-H = timedelta(hours=1)
+H, DAY = timedelta(hours=1), timedelta(days=1)
+V = TypeVar("V")
 
 
 async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
@@ -78,3 +88,113 @@ async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
         await run.save_history("reship_and_claim")
         for handle in (child, env.client.get_workflow_handle(claim.id)):
             await handle.terminate("test over")
+
+
+async def test_d7_the_claim_is_paid_and_the_bundle_holds_the_loss_proof_and_both_histories(
+    env: WorkflowEnvironment,
+) -> None:
+    paid = CarrierAnswer(status="paid", amount=Money(minor=20_00))
+    desk = FakeClaims(answers=[paid])
+    async with order_run(env, claims=desk) as run:
+        original = fresh_s10()
+        view = await run.handle.execute_update(
+            OrderWorkflow.upload_tracking,
+            UploadTracking(carrier="china_post", tracking_number=original),
+        )
+        assert view.order.shipment is not None
+        uploaded = view.order.shipment.uploaded_at
+        await run.move_to(uploaded + 3 * H)
+        await run.signal(CarrierScanned(event_id="pu", at=uploaded + 3 * H, status="in_transit"))
+        lost_at = uploaded + timedelta(days=10)
+        await run.move_to(lost_at)
+        lost = CarrierScanned(
+            event_id="lost",
+            at=lost_at,
+            status="exception",
+            code="Exception_Lost",
+            description="Parcel lost in transit",
+        )
+        await run.signal(lost)
+        opened = uploaded + timedelta(days=20)
+        await run.move_to(opened)
+        await run.signal(DisputeOpened(event_id="d-lost", at=opened, dispute_id="D7"))
+        await run.handle.execute_update(
+            OrderWorkflow.respond_to_dispute, RespondToDispute(message="The carrier lost it.")
+        )
+        replacement = fresh_s10("UG")
+        reship = Solution(
+            kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
+        )
+        view = await run.handle.execute_update(
+            OrderWorkflow.propose_solution, ProposeSolution(solution=reship)
+        )
+        facts = view.order.facts
+
+        # The replacement parcel's own order: scanned, then delivered on its own clock.
+        child = OrderRun(
+            env=env,
+            handle=env.client.get_workflow_handle_for(OrderWorkflow.run, f"{run.handle.id}-R1"),
+            platform=run.platform,
+            paid_at=opened,
+        )
+        shipped = await until(child.view, lambda v: v.order.shipment is not None)
+        assert shipped.order.shipment is not None
+        sent = shipped.order.shipment.uploaded_at
+        await child.move_to(sent + DAY)
+        await child.signal(CarrierScanned(event_id="r-pu", at=sent + DAY, status="in_transit"))
+        await child.move_to(sent + 9 * DAY)
+        await child.signal(ParcelDelivered(event_id="r-dl", at=sent + 9 * DAY, code="Delivered"))
+        assert (await child.view()).state is OrderState.DELIVERED
+
+        # The claim on the lost parcel: filed by API with the carrier's statement, then paid.
+        claim: WorkflowHandle[CarrierClaimWorkflow, Claim] = env.client.get_workflow_handle_for(
+            CarrierClaimWorkflow.run, claim_workflow_id("china_post", original)
+        )
+        filed = await until(
+            lambda: claim.query(CarrierClaimWorkflow.view),
+            lambda v: v.claim.filed_at is not None,
+        )
+        assert filed.claim.filed_at is not None
+        assert filed.claim.facts.loss_confirmed_at == lost_at
+        await env.fast_forward(claim, filed.claim.filed_at + 3 * DAY + SLACK - filed.as_of)
+        async with asyncio.timeout(10):
+            closed = await claim.result()
+        assert (closed.state, closed.paid_amount) == (ClaimState.PAID, Money(minor=20_00))
+        (filing,) = desk.claims.values()
+        assert f"{original} reported Exception_Lost at {lost_at.isoformat()}" in filing.proof
+
+        bundle = await Orders(env.client, "unused").evidence(facts.marketplace, facts.order_id)
+        assert bundle.loss_proof is not None
+        assert (bundle.loss_proof.code, bundle.loss_proof.at) == ("Exception_Lost", lost_at)
+        assert bundle.loss_proof.tracking_number == original
+        assert [m.kind for m in bundle.messages_sent] == ["response", "solution", "buyer_message"]
+        assert replacement in bundle.messages_sent[-1].text
+        assert [(e.event_id, e.code) for e in bundle.tracking_history] == [
+            ("pu", ""),
+            ("lost", "Exception_Lost"),
+        ]
+        (again,) = bundle.replacements
+        assert again.shipment is not None
+        assert again.shipment.tracking_number == replacement
+        assert [(e.event_id, e.code) for e in again.tracking_history] == [
+            ("r-pu", ""),
+            ("r-dl", "Delivered"),
+        ]
+        (document,) = bundle.claims
+        assert (document.state, document.paid_amount, document.claim_ref) == (
+            ClaimState.PAID,
+            Money(minor=20_00),
+            "YW-1",
+        )
+        assert document.proof == bundle.loss_proof.reference
+        assert not [m for m in bundle.missing if m.startswith(("order-", "claim-"))]
+        await save_history(claim, "claim_paid")
+        await child.handle.terminate("test over")
+
+
+async def until(read: Callable[[], Awaitable[V]], check: Callable[[V], bool]) -> V:
+    """The first answer of ``read`` that passes ``check`` (activities run in real time)."""
+    async with asyncio.timeout(10):
+        while not check(answer := await read()):  # noqa: ASYNC110 - polls the server
+            await asyncio.sleep(0.05)
+    return answer
