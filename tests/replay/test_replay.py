@@ -5,10 +5,13 @@ and the R8 carrier check, guarded by ``workflow.patched``, and must keep replayi
     PARCELFLOW_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_order_paths.py
 Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
 the old code: a change that breaks their replay must be guarded with ``workflow.patched``.
+``reship_and_claim`` and ``claim_paid`` (a ``CarrierClaim`` history) come from
+``tests/workflows/test_reship.py``; each history replays with the workflow type it names.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.order import OrderWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -37,9 +41,18 @@ def test_every_order_path_has_a_committed_history() -> None:
     } <= names
 
 
+def test_a_carrier_claim_paid_to_its_end_has_a_committed_history() -> None:
+    events = json.loads(TEXTS["claim_paid"])["events"]
+    started = events[0]["workflowExecutionStartedEventAttributes"]
+    assert started["workflowType"]["name"] == "CarrierClaim"
+    assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_committed_history_replays_with_the_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(f"replay-{path.stem}", TEXTS[path.stem])
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[OrderWorkflow, CarrierClaimWorkflow], data_converter=pydantic_data_converter
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
