@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.errors import PermanentPortError, PlatformRefused
@@ -13,6 +15,9 @@ T = TypeVar("T")
 
 NON_RETRYABLE = ["PlatformRefused", "PermanentPortError"]
 """Application error types the activity retry policies never retry."""
+HEARTBEAT_EVERY = 2.0
+"""Seconds between heartbeats of a running port call (the workflows' heartbeat timeouts are
+several times this): a worker that dies mid-call is noticed in seconds, not at the timeout."""
 
 
 async def translated(call: Awaitable[T]) -> T:
@@ -29,3 +34,16 @@ async def translated(call: Awaitable[T]) -> T:
         ) from refused
     except PermanentPortError as error:
         raise ApplicationError(str(error), type="PermanentPortError", non_retryable=True) from error
+
+
+async def beating(call: Awaitable[T]) -> T:
+    """Await a port call (``translated``), heartbeating while it runs."""
+    task = asyncio.ensure_future(translated(call))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    finally:
+        task.cancel()

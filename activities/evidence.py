@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from activities.errors import translated
+from activities.errors import beating
 from domain.ports import Evidence, Platform
 
 
@@ -17,4 +17,6 @@ class EvidenceActivities:
     @activity.defn(name="platform.upload_evidence")
     async def upload(self, dispute_id: str, evidence: Evidence, key: str) -> str:
         """Attach ``evidence`` to the dispute; returns the platform's id or URL for it."""
-        return await translated(self._platform.upload_evidence(dispute_id, evidence, key))
+        if activity.info().attempt > 1:
+            self._platform.may_have_landed(key)
+        return await beating(self._platform.upload_evidence(dispute_id, evidence, key))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from temporalio import activity
 
-from activities.errors import translated
+from activities.errors import beating
 from domain.commands import (
     MessageBuyer,
     SendDisputeResponse,
@@ -23,10 +23,17 @@ class PlatformActivities:
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
 
+    def _write(self, key: str) -> None:
+        """Before a write: on a retry, an earlier attempt (perhaps on a worker that died) may
+        have landed, so the adapter reads back before sending again."""
+        if activity.info().attempt > 1:
+            self._platform.may_have_landed(key)
+
     @activity.defn(name="platform.upload_tracking")
     async def upload_tracking(self, command: SendTrackingUpload) -> None:
         """Attach the tracking number on the marketplace."""
-        await translated(
+        self._write(command.idempotency_key)
+        await beating(
             self._platform.upload_tracking(
                 command.order_id, command.carrier, command.tracking_number, command.idempotency_key
             )
@@ -35,7 +42,8 @@ class PlatformActivities:
     @activity.defn(name="platform.withdraw_tracking")
     async def withdraw_tracking(self, command: SendWithdrawal) -> None:
         """Withdraw the tracking number on the marketplace."""
-        await translated(
+        self._write(command.idempotency_key)
+        await beating(
             self._platform.withdraw_tracking(
                 command.order_id, command.tracking_number, command.idempotency_key
             )
@@ -44,7 +52,8 @@ class PlatformActivities:
     @activity.defn(name="platform.answer_dispute")
     async def answer_dispute(self, command: SendDisputeResponse) -> None:
         """Send the seller's first response to a dispute."""
-        await translated(
+        self._write(command.idempotency_key)
+        await beating(
             self._platform.answer_dispute(
                 command.dispute_id, command.message, command.idempotency_key
             )
@@ -53,7 +62,8 @@ class PlatformActivities:
     @activity.defn(name="platform.propose_solution")
     async def propose_solution(self, command: SendSolution) -> None:
         """Offer the seller's solution to a dispute."""
-        await translated(
+        self._write(command.idempotency_key)
+        await beating(
             self._platform.propose_solution(
                 command.dispute_id, command.solution, command.idempotency_key
             )
@@ -62,7 +72,8 @@ class PlatformActivities:
     @activity.defn(name="platform.message_buyer")
     async def message_buyer(self, command: MessageBuyer) -> None:
         """Send the buyer a message on the order."""
-        await translated(
+        self._write(command.idempotency_key)
+        await beating(
             self._platform.message_buyer(command.order_id, command.text, command.idempotency_key)
         )
 

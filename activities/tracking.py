@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.errors import translated
+from activities.errors import beating
 from domain.polling import POLLED_STATES, Parcel, TrackedFact, new_facts, remembered
 from domain.ports import CarrierTracking
 from domain.tracking import TrackingSource
@@ -19,8 +18,6 @@ from workflows import search_attributes as sa
 from workflows.messages import FactEnvelope
 from workflows.order import OrderWorkflow
 
-T = TypeVar("T")
-HEARTBEAT_EVERY = 5.0
 """Seconds between heartbeats while a port call or a listing is under way."""
 
 
@@ -102,8 +99,8 @@ class TrackingActivities:
         """
         fresh = [p for p in batch if p.key not in seen]
         if fresh:
-            await _beating(self._register(fresh))
-        records = await _beating(self._tracking.lookup([p.pair for p in batch]))
+            await beating(self._register(fresh))
+        records = await beating(self._tracking.lookup([p.pair for p in batch]))
         changes: list[ParcelChanges] = []
         for parcel, record in zip(batch, records, strict=True):
             forwarded = seen.get(parcel.key, [])
@@ -145,16 +142,3 @@ class TrackingActivities:
     def all(self) -> list[Callable[..., Awaitable[Any]]]:
         """Every activity of this class, for the worker."""
         return [self.list_parcels, self.poll, self.forward]
-
-
-async def _beating(call: Awaitable[T]) -> T:
-    """Await a port call, heartbeating while it runs; permanent failures are not retried."""
-    task = asyncio.ensure_future(translated(call))
-    try:
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)
-            if done:
-                return task.result()
-            activity.heartbeat()
-    finally:
-        task.cancel()

@@ -151,6 +151,11 @@ class Platform(Protocol):
         """Whether this marketplace lets a seller withdraw a tracking number (R4/R9)."""
         ...
 
+    def may_have_landed(self, idempotency_key: str) -> None:
+        """An earlier attempt under this key may have reached the platform (an activity retry,
+        perhaps after its worker died): read back before writing under it again."""
+        ...
+
     async def upload_tracking(
         self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
     ) -> None:

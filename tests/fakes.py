@@ -35,6 +35,8 @@ class FakePlatform:
     calls: list[PlatformCall] = field(default_factory=list)
     orders: dict[str, PlatformOrder] = field(default_factory=dict)
     disputes: dict[str, PlatformDispute] = field(default_factory=dict)
+    retried: list[str] = field(default_factory=list)
+    """Keys an activity retry said may have landed already."""
 
     def _record(self, method: str, key: str, *args: object) -> None:
         self.calls.append(PlatformCall(method, key, args))
@@ -45,6 +47,9 @@ class FakePlatform:
     def keys(self, method: str | None = None) -> list[str]:
         """The idempotency keys received, in order (for one method, or all)."""
         return [c.idempotency_key for c in self.calls if method in (None, c.method)]
+
+    def may_have_landed(self, idempotency_key: str) -> None:
+        self.retried.append(idempotency_key)
 
     async def upload_tracking(
         self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str

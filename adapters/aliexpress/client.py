@@ -120,6 +120,10 @@ class AliExpressClient:
 
     # Writes.
 
+    def may_have_landed(self, idempotency_key: str) -> None:
+        """An activity retry: the next write under this key reads back first."""
+        self._keys.maybe_sent(idempotency_key)
+
     async def upload_tracking(
         self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
     ) -> None:

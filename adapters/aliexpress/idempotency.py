@@ -37,6 +37,12 @@ class KeyMemory:
         """The write under ``key`` was sent and its outcome is unknown."""
         self._uncertain.add(key)
 
+    def maybe_sent(self, key: str) -> None:
+        """Another attempt (perhaps in another process) may have sent ``key``: unless its
+        outcome is known here, treat it as uncertain (read back before any resend)."""
+        if key not in self._completed and key not in self._refused:
+            self._uncertain.add(key)
+
     def complete(self, key: str, result: str | None = None) -> None:
         """The write under ``key`` landed (answered, or seen by reading back).
 

@@ -276,3 +276,20 @@ async def test_the_dispute_list_shows_each_orders_disputes(
     state.open_dispute("1002", "not_as_described")
     assert [d.dispute_id for d in await client.list_disputes("1001")] == [first]
     assert {d.reason for d in await client.list_disputes()} == {"not_received", "not_as_described"}
+
+
+@pytest.mark.parametrize("told", [True, False], ids=["retry_reads_back", "blind_resend"])
+async def test_a_retry_on_another_worker_reads_back_before_resending_a_landed_solution(
+    base_url: str, state: SimState, told: bool
+) -> None:
+    # The write lands, then the worker dies before Temporal hears the activity completed: the
+    # retry runs on a fresh worker (a new client with no memory of the key).
+    dispute_id = state.open_dispute("1001").dispute_id
+    partial = Solution(kind=SolutionKind.PARTIAL_REFUND, refund=Money(minor=12_00))
+    async with sim_client(base_url) as first:
+        await first.propose_solution(dispute_id, partial, "wf:solution:1")
+    async with sim_client(base_url) as second:
+        if told:
+            second.may_have_landed("wf:solution:1")  # what the activity says on attempt 2+
+        await second.propose_solution(dispute_id, partial, "wf:solution:1")
+    assert len(state.effects("wf:solution:1")) == (1 if told else 2)
