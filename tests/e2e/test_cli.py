@@ -16,12 +16,14 @@ from typer.testing import CliRunner, Result
 from adapters.asgi_server import free_port
 from domain.events import DisputeOpened
 from domain.order import OrderFacts
+from domain.ports import Solution, SolutionKind
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10
-from tests.workflows.harness import order_facts
+from tests.workflows.harness import order_facts, until
 from workers.cli import app
 from workers.orders import Orders
 from workers.worker import build_worker
+from workflows.carrier_claim import claim_workflow_id
 
 pytestmark = pytest.mark.temporal
 runner = CliRunner()
@@ -182,3 +184,39 @@ async def test_the_evidence_bundle_of_a_dispute_is_one_json_document(orders: Ord
     assert bundle["dispute"]["dispute_id"] == "D-E"
     assert [s["tracking_number"] for s in bundle["shipments"]] == [number]
     assert bundle["messages_sent"][0]["text"] == "Checking with the carrier"
+
+
+async def test_the_evidence_of_a_reship_spans_the_replacement_and_names_a_stopped_claim(
+    orders: Orders,
+) -> None:
+    facts, original, replacement = await new_order(orders), fresh_s10(), fresh_s10("UG")
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", original)
+    opened = DisputeOpened(event_id="d1", at=datetime.now(UTC), dispute_id="D-R")
+    await orders.send_fact(facts.marketplace, facts.order_id, opened)
+    reship = Solution(
+        kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
+    )
+    await orders.propose(facts.marketplace, facts.order_id, reship)
+    # The replacement ships its number in its first steps.
+    await until(
+        lambda: orders.view(facts.marketplace, f"{facts.order_id}-R1"),
+        lambda view: view.order.shipment is not None,
+    )
+    claim = orders.client.get_workflow_handle(claim_workflow_id("china_post", original))
+    await claim.terminate("closed by hand")
+    result = await parcelflow("evidence", "aliexpress", facts.order_id)
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(result.stdout)
+    [again] = bundle["replacements"]
+    assert (again["workflow_id"], again["shipment"]["tracking_number"]) == (
+        f"{facts.workflow_id}-R1",
+        replacement,
+    )
+    buyer = [m["text"] for m in bundle["messages_sent"] if m["kind"] == "buyer_message"]
+    assert len(buyer) == 1
+    assert replacement in buyer[0]
+    [document] = bundle["claims"]
+    assert (document["tracking_number"], document["state"]) == (original, "awaiting_manual_filing")
+    assert "no loss scan" in document["proof"]  # honest: the carrier wrote nothing yet
+    assert any(m.startswith(f"{claim.id}: terminated") for m in bundle["missing"])
+    await orders.client.get_workflow_handle(again["workflow_id"]).terminate("test over")

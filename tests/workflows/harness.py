@@ -6,12 +6,12 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -29,6 +29,7 @@ from workflows.order import OrderWorkflow
 
 TIMER_ARMING_SLACK = timedelta(seconds=2)
 HISTORIES = Path(__file__).parent.parent / "replay" / "histories"
+V = TypeVar("V")
 
 
 @dataclass
@@ -103,6 +104,14 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     HISTORIES.mkdir(parents=True, exist_ok=True)
     data = json.loads(history.to_json())
     (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+
+
+async def until(read: Callable[[], Awaitable[V]], check: Callable[[V], bool]) -> V:
+    """The first answer of ``read`` that passes ``check`` (activities and children run on)."""
+    async with asyncio.timeout(10):
+        while not check(answer := await read()):  # noqa: ASYNC110 - polls the server
+            await asyncio.sleep(0.05)
+    return answer
 
 
 def order_facts(paid_at: datetime, **kw: object) -> OrderFacts:

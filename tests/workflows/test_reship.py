@@ -4,9 +4,7 @@ carrier; once the carrier pays, the evidence bundle spans the order, the reship 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -27,14 +25,13 @@ from domain.states import OrderState
 from tests.fakes import FakeClaims
 from tests.numbers import fresh_s10
 from tests.workflows.harness import TIMER_ARMING_SLACK as SLACK
-from tests.workflows.harness import OrderRun, order_run, save_history
+from tests.workflows.harness import OrderRun, order_run, save_history, until
 from workers.orders import Orders
 from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
 H, DAY = timedelta(hours=1), timedelta(days=1)
-V = TypeVar("V")
 
 
 async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
@@ -71,11 +68,9 @@ async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
 
         child = env.client.get_workflow_handle(f"{run.handle.id}-R1")
         # The child exists once the update returned; it ships its number in its first steps.
-        async with asyncio.timeout(10):
-            child_view = await child.query(OrderWorkflow.view)
-            while child_view.order.shipment is None:
-                await asyncio.sleep(0.05)
-                child_view = await child.query(OrderWorkflow.view)
+        child_view = await until(
+            lambda: child.query(OrderWorkflow.view), lambda v: v.order.shipment is not None
+        )
         assert child_view.order.shipment is not None
         assert child_view.order.shipment.tracking_number == replacement
         assert child_view.order.facts.reship_of == run.handle.id
@@ -190,11 +185,3 @@ async def test_d7_the_claim_is_paid_and_the_bundle_holds_the_loss_proof_and_both
         assert not [m for m in bundle.missing if m.startswith(("order-", "claim-"))]
         await save_history(claim, "claim_paid")
         await child.handle.terminate("test over")
-
-
-async def until(read: Callable[[], Awaitable[V]], check: Callable[[V], bool]) -> V:
-    """The first answer of ``read`` that passes ``check`` (activities run in real time)."""
-    async with asyncio.timeout(10):
-        while not check(answer := await read()):  # noqa: ASYNC110 - polls the server
-            await asyncio.sleep(0.05)
-    return answer
