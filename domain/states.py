@@ -124,6 +124,15 @@ TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
 recorded on the timeline (an outside fact)."""
 
 
+NOTES: Final[Mapping[OrderState, tuple[str, ...]]] = {
+    S.SOLUTION_OFFERED: (
+        "a reship follows the replacement parcel as its own order (id ending -R1)",
+        "and opens a CarrierClaim workflow on the lost parcel (claim states below)",
+    ),
+}
+"""What a state starts outside the order's own states, drawn as a note beside it."""
+
+
 def mermaid_diagram() -> str:
     """The state diagram, generated from ``TRANSITIONS`` (the README embeds it verbatim)."""
     lines = ["stateDiagram-v2", f"    [*] --> {S.AWAITING_SHIPMENT.value}"]
@@ -131,4 +140,7 @@ def mermaid_diagram() -> str:
         if source != target:
             lines.append(f"    {source.value} --> {target.value}: {event.value}")
     lines.extend(f"    {state.value} --> [*]" for state in OrderState if state.is_terminal)
+    for state, note in NOTES.items():
+        lines.extend([f"    note right of {state.value}", *(f"        {n}" for n in note)])
+        lines.append("    end note")
     return "\n".join(lines)
