@@ -17,13 +17,17 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.aliexpress import AliExpressClient
 from adapters.asgi_server import serve_in_thread
 from adapters.platform_sim import Fault, SimState, create_app
-from domain.events import UploadTracking
+from adapters.platform_sim.rules import SimSolution
+from domain.events import DisputeOpened, ProposeSolution, UploadTracking
+from domain.money import Money
 from domain.order import OrderFacts
+from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from tests.numbers import fresh_s10
 from tests.workflows.harness import order_facts
 from workers.worker import build_worker
-from workflows.messages import OrderInput, OrderView
+from workflows.carrier_claim import claim_workflow_id
+from workflows.messages import FactEnvelope, OrderInput, OrderView
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -56,6 +60,22 @@ class SimRun:
     async def ship(self) -> OrderView:
         command = UploadTracking(carrier="china_post", tracking_number=self.number)
         return await self.handle.execute_update(OrderWorkflow.upload_tracking, command)
+
+    async def dispute(self) -> str:
+        """The buyer opens a dispute on the marketplace, and the order hears of it."""
+        dispute_id = self.sim.open_dispute(self.order_id).dispute_id
+        opened = DisputeOpened(event_id=f"d-{dispute_id}", at=self.sim.now(), dispute_id=dispute_id)
+        await self.handle.signal(OrderWorkflow.fact, FactEnvelope(fact=opened))
+        return dispute_id
+
+    async def propose(self, solution: Solution) -> OrderView:
+        return await self.handle.execute_update(
+            OrderWorkflow.propose_solution, ProposeSolution(solution=solution)
+        )
+
+    def seller_solutions(self, dispute_id: str) -> list[SimSolution]:
+        """The solutions the seller offered on the marketplace's dispute."""
+        return [s for s in self.sim.dispute(dispute_id).solutions if s.owner == "seller"]
 
     async def refused_withdrawal(self) -> ApplicationError:
         """Ask to withdraw the tracking number; the refusal (its type is the reason)."""
@@ -155,3 +175,46 @@ async def test_an_upload_whose_answer_is_lost_lands_once(env: WorkflowEnvironmen
         assert view.state is OrderState.SHIPPED
         assert run.kinds("tracking_uploaded") == [run.key("upload:1")]
         assert await upload_attempts(run.handle) == [2]
+
+
+async def test_a_return_and_refund_reaches_the_marketplace_in_its_own_solution_type(
+    env: WorkflowEnvironment,
+) -> None:
+    async with sim_run(env) as run:
+        await run.ship()
+        dispute_id = await run.dispute()
+        solution = Solution(kind=SolutionKind.RETURN_AND_REFUND, note="Please send it back.")
+        view = await run.propose(solution)
+        assert view.state is OrderState.SOLUTION_OFFERED
+        [saved] = [e for e in run.sim.ledger() if e.kind == "solution_saved"]
+        assert saved.idempotency_key == run.key(f"dispute:{dispute_id}:solution:1")
+        assert saved.detail == {"solution_type": "return_and_refund", "refund_minor": 20_00}
+        offered = run.seller_solutions(dispute_id)
+        assert [(s.solution_type, s.refund, s.context) for s in offered] == [
+            ("return_and_refund", Money(minor=20_00), "Please send it back.")
+        ]
+
+
+async def test_a_reship_reaches_aliexpress_as_a_resend_text_and_a_message_with_the_new_number(
+    env: WorkflowEnvironment,
+) -> None:
+    async with sim_run(env) as run:
+        await run.ship()
+        dispute_id = await run.dispute()
+        replacement = fresh_s10("UG")
+        solution = Solution(
+            kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
+        )
+        await run.propose(solution)
+        # The platform has no reship with a number: a "resend" solution names the carrier...
+        [offered] = run.seller_solutions(dispute_id)
+        assert (offered.solution_type, offered.refund.minor) == ("resend", 0)
+        assert offered.context == "Reship via yanwen."
+        # ...and the new number reaches the buyer as a message on the order, once.
+        assert run.kinds("message_sent") == [run.key("reship:1:message")]
+        [message] = run.sim.order(run.order_id).messages
+        assert replacement in message.content
+        # The original number stays declared on the order (the claim is made on it).
+        assert [s.number for s in run.sim.order(run.order_id).shipments] == [run.number]
+        for linked in (f"{run.handle.id}-R1", claim_workflow_id("china_post", run.number)):
+            await env.client.get_workflow_handle(linked).terminate("test over")
