@@ -17,7 +17,7 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.claims import Claim
 from domain.errors import RefusalReason, Refused
@@ -156,7 +156,11 @@ class Orders:
         try:
             status = (await handle.describe()).status
             view: V = await handle.query(query)
-        except (RPCError, WorkflowQueryFailedError) as error:
+        except RPCError as error:
+            found = error.status is not RPCStatusCode.NOT_FOUND
+            reason = f"not readable: {error.message}" if found else "not found"
+            return None, MissingLink(workflow_id=workflow_id, reason=reason)
+        except WorkflowQueryFailedError as error:
             return None, MissingLink(workflow_id=workflow_id, reason=f"not readable: {error}")
         if status in _STOPPED_EARLY:
             reason = f"{_STOPPED_EARLY[status]}: followed no further than its last recorded event"

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from adapters.asgi_server import free_port
 from domain.events import DisputeOpened
-from domain.order import OrderFacts
+from domain.order import Order, OrderFacts, Shipment
 from domain.ports import Solution, SolutionKind
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10
@@ -24,6 +24,8 @@ from workers.cli import app
 from workers.orders import Orders
 from workers.worker import build_worker
 from workflows.carrier_claim import claim_workflow_id
+from workflows.messages import OrderInput
+from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
 runner = CliRunner()
@@ -220,3 +222,25 @@ async def test_the_evidence_of_a_reship_spans_the_replacement_and_names_a_stoppe
     assert "no loss scan" in document["proof"]  # honest: the carrier wrote nothing yet
     assert any(m.startswith(f"{claim.id}: terminated") for m in bundle["missing"])
     await orders.client.get_workflow_handle(again["workflow_id"]).terminate("test over")
+
+
+async def test_the_evidence_names_linked_workflows_that_do_not_exist(orders: Orders) -> None:
+    facts, lost, again = order_facts(datetime.now(UTC)), fresh_s10(), fresh_s10("UG")
+    # An order carried in (as after continue-as-new) naming a reship and a claim never started.
+    at = facts.paid_at
+    reship = Shipment(seq=1, carrier="yanwen", tracking_number=again, uploaded_at=at)
+    claimed = Shipment(seq=1, carrier="china_post", tracking_number=lost, uploaded_at=at)
+    order = Order.new(facts).model_copy(update={"reships": [reship], "claimed": [claimed]})
+    handle = await orders.client.start_workflow(
+        OrderWorkflow.run,
+        OrderInput(facts=facts, carried=order),
+        id=facts.workflow_id,
+        task_queue=orders.task_queue,
+    )
+    result = await parcelflow("evidence", "aliexpress", facts.order_id)
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(result.stdout)
+    assert (bundle["replacements"], bundle["claims"]) == ([], [])
+    assert f"{facts.workflow_id}-R1: not found" in bundle["missing"]
+    assert f"{claim_workflow_id('china_post', lost)}: not found" in bundle["missing"]
+    await handle.terminate("test over")
