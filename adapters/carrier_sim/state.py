@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -92,6 +93,8 @@ class SimState:
         self.stopped: set[str] = set()
         self.pushed: dict[str, int] = {}
         self.faults: dict[str, list[Fault]] = {}
+        self.random_faults: tuple[float, random.Random, tuple[Fault, ...]] | None = None
+        self.faults_drawn = 0
         self.requests: Counter[str] = Counter()
         self.numbers_asked: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -110,12 +113,27 @@ class SimState:
         with self.lock:
             self.faults.setdefault(path, []).append(fault)
 
+    def inject_randomly(self, rate: float, seed: int, faults: Sequence[Fault]) -> None:
+        """From now on, each request without a planned fault suffers one of ``faults`` (each
+        used once per draw, whatever its ``count``) with probability ``rate``, seeded."""
+        if not 0 <= rate <= 1 or not faults:
+            msg = f"a fault rate lies in [0, 1] and needs faults to draw from (got {rate})"
+            raise ValueError(msg)
+        with self.lock:
+            self.random_faults = (rate, random.Random(seed), tuple(faults))  # noqa: S311
+
     def take_fault(self, path: str) -> Fault | None:
         """The fault the current request to ``path`` suffers, if any (used up one at a time)."""
         with self.lock:
             queue = self.faults.get(path, [])
             if not queue:
-                return None
+                if self.random_faults is None:
+                    return None
+                rate, rng, faults = self.random_faults
+                if rng.random() >= rate:
+                    return None
+                self.faults_drawn += 1
+                return rng.choice(faults)
             fault = queue[0]
             fault.count -= 1
             if fault.count <= 0:

@@ -90,6 +90,12 @@ def create_app(state: SimState) -> FastAPI:
             return JSONResponse(
                 error_body("ServiceUnavailable", "injected", "ISP"), status_code=503
             )
+        if fault is Fault.RATE_LIMITED:
+            return JSONResponse(
+                error_body("ApiCallLimit", "injected rate limit", "ISP"),
+                status_code=429,
+                headers={"Retry-After": "1"},
+            )
         if fault is Fault.TIMEOUT:
             await asyncio.sleep(state.fault_sleep)
             return JSONResponse(

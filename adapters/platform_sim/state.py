@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -30,6 +32,8 @@ class Fault(StrEnum):
     """Sleep past the client's timeout, perform nothing, then answer 504."""
     EXECUTE_THEN_DROP = "execute_then_drop"
     """Perform the write, then answer 500 with an empty body (the result is lost)."""
+    RATE_LIMITED = "rate_limited"
+    """Answer 429 with ``Retry-After`` without performing anything."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class SimState:
         self.disputes: dict[str, SimDispute] = {}
         self._ledger: list[LedgerEntry] = []
         self._faults: dict[str, list[Fault]] = {}
+        self._random_faults: tuple[float, random.Random, tuple[Fault, ...]] | None = None
+        self.faults_drawn: Counter[Fault] = Counter()
+        """How many calls suffered each randomly drawn fault."""
         self._next_id = 9_000_000_001
 
     # Clock.
@@ -186,11 +193,31 @@ class SimState:
         with self.lock:
             self._faults.setdefault(method, []).extend([fault] * count)
 
+    def inject_randomly(
+        self, rate: float, seed: int, faults: Sequence[Fault] = tuple(Fault)
+    ) -> None:
+        """From now on, each call without a planned fault suffers one of ``faults`` with
+        probability ``rate`` (drawn from a generator seeded with ``seed``)."""
+        if not 0 <= rate <= 1 or not faults:
+            msg = f"a fault rate lies in [0, 1] and needs faults to draw from (got {rate})"
+            raise ValueError(msg)
+        with self.lock:
+            self._random_faults = (rate, random.Random(seed), tuple(faults))  # noqa: S311
+
     def take_fault(self, method: str) -> Fault | None:
-        """The fault planned for this call of ``method``, consumed."""
+        """The fault planned for this call of ``method`` (consumed), else a random one if any."""
         with self.lock:
             planned = self._faults.get(method)
-            return planned.pop(0) if planned else None
+            if planned:
+                return planned.pop(0)
+            if self._random_faults is None:
+                return None
+            rate, rng, faults = self._random_faults
+            if rng.random() >= rate:
+                return None
+            drawn = rng.choice(faults)
+            self.faults_drawn[drawn] += 1
+            return drawn
 
     # Ledger.
 

@@ -1,0 +1,236 @@
+"""The chaos run's order scripts, and what the domain model predicts each one ends in.
+
+A script is a list of steps at fixed offsets from the order's creation. The clocks are the
+platform's rules shortened by the same ``scale``; every step lies far enough from every
+deadline (at least ``MARGIN`` scaled seconds) that an outage delaying it cannot change the
+outcome. The prediction runs the pure ``domain.lifecycle`` over the script at its nominal
+times: the final state, the side effects (their idempotency keys) and the deadlines fired.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from domain.commands import CheckCarrier, Command
+from domain.events import (
+    BuyerAnsweredSolution,
+    BuyerConfirmed,
+    CarrierScanned,
+    DisputeOpened,
+    Event,
+    ParcelDelivered,
+    ProofOfDelivery,
+    ProposeSolution,
+    RespondToDispute,
+    UploadTracking,
+    WithdrawTracking,
+)
+from domain.lifecycle import advance, decide
+from domain.money import Money
+from domain.order import Order, OrderFacts, pending_deadlines
+from domain.policy import Policy
+from domain.ports import Solution, SolutionKind
+from domain.states import EventKind, OrderState
+
+MARGIN = 35.0
+"""Seconds (before scaling) from any step to the next deadline pending when it is due."""
+CARRIER = "china_post"
+TOTAL = Money(minor=40_00)
+
+
+class Act(StrEnum):
+    """What a script step does: a seller command (update) or an outside fact (signed hook)."""
+
+    SHIP = "ship"
+    WITHDRAW = "withdraw"
+    SCAN = "scan"
+    DELIVER = "deliver"
+    CONFIRM = "confirm"
+    DISPUTE = "dispute"
+    RESPOND = "respond"
+    REFUND = "partial_refund"
+    ACCEPT = "accept"
+
+
+COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND})
+
+
+@dataclass(frozen=True)
+class Step:
+    """``act`` at ``at`` seconds (before scaling) after the order's creation."""
+
+    at: float
+    act: Act
+
+
+@dataclass(frozen=True)
+class Path:
+    """One way through the lifecycle, and the platform clocks (seconds, before scaling)."""
+
+    name: str
+    steps: tuple[Step, ...]
+
+
+def _steps(*pairs: tuple[float, Act]) -> tuple[Step, ...]:
+    return tuple(Step(at, act) for at, act in pairs)
+
+
+A = Act
+PATHS = (
+    Path("unfulfilled", ()),
+    Path("completed", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DELIVER), (7, A.CONFIRM))),
+    Path(
+        "withdrawn_and_reshipped",
+        _steps(
+            (1, A.SHIP), (3, A.WITHDRAW), (5, A.SHIP), (7, A.SCAN), (9, A.DELIVER), (11, A.CONFIRM)
+        ),
+    ),
+    Path("locked_by_window", _steps((1, A.SHIP), (100, A.DELIVER), (102, A.CONFIRM))),
+    Path(
+        "dispute_partial_refund",
+        _steps(
+            (1, A.SHIP), (3, A.SCAN), (5, A.DISPUTE), (8, A.RESPOND), (11, A.REFUND), (14, A.ACCEPT)
+        ),
+    ),
+    Path("dispute_no_response", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DISPUTE))),
+    Path("dispute_no_solution", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DISPUTE), (8, A.RESPOND))),
+)
+"""Every path; the clocks below put each step at least ``MARGIN`` from each deadline."""
+
+
+def policy(scale: float) -> Policy:
+    """The platform's clocks shortened: the run lasts minutes, not days."""
+
+    def s(seconds: float) -> timedelta:
+        return timedelta(seconds=seconds * scale)
+
+    return Policy(
+        handling_time=s(90),
+        cancel_window=s(60),
+        first_response=s(80),
+        solution=s(160),
+    )
+
+
+@dataclass
+class Plan:
+    """One order of the run: its path, its numbers, and what the driver learnt while acting."""
+
+    order_id: str
+    seller_id: str
+    path: Path
+    numbers: list[str]
+    start: float
+    """Seconds (before scaling) after the run's start at which the order is created."""
+    dispute_id: str | None = None
+    created_at: datetime | None = None
+
+    def facts(self, created_at: datetime, scale: float) -> OrderFacts:
+        """The order as its creation hook describes it (paid at its creation)."""
+        return OrderFacts(
+            marketplace="aliexpress",
+            order_id=self.order_id,
+            seller_id=self.seller_id,
+            total=TOTAL,
+            paid_at=created_at,
+            eta=created_at + timedelta(days=20),
+            policy=policy(scale),
+        )
+
+    def event(self, index: int, at: datetime) -> Event:
+        """The domain event of step ``index`` happening at ``at``."""
+        act = self.path.steps[index].act
+        ships = sum(1 for s in self.path.steps[:index] if s.act is Act.SHIP)
+        event_id = f"chaos:{self.order_id}:{index}"
+        match act:
+            case Act.SHIP:
+                return UploadTracking(carrier=CARRIER, tracking_number=self.numbers[ships])
+            case Act.WITHDRAW:
+                return WithdrawTracking()
+            case Act.RESPOND:
+                return RespondToDispute(message="The parcel is on its way; tracking attached.")
+            case Act.REFUND:
+                refund = Money(minor=TOTAL.minor * 30 // 100)
+                return ProposeSolution(
+                    solution=Solution(kind=SolutionKind.PARTIAL_REFUND, refund=refund)
+                )
+            case Act.SCAN:
+                return CarrierScanned(
+                    event_id=event_id, at=at, status="picked_up", code="PU", location="Yiwu"
+                )
+            case Act.DELIVER:
+                proof = ProofOfDelivery(signer="front desk", photo_url="https://pod.example/1.jpg")
+                return ParcelDelivered(event_id=event_id, at=at, code="DLV", proof=proof)
+            case Act.CONFIRM:
+                return BuyerConfirmed(event_id=event_id, at=at)
+            case Act.DISPUTE:
+                assert self.dispute_id is not None
+                return DisputeOpened(event_id=event_id, at=at, dispute_id=self.dispute_id)
+            case Act.ACCEPT:
+                kind = EventKind.BUYER_ACCEPTED_SOLUTION
+                return BuyerAnsweredSolution(event_id=event_id, at=at, kind=kind)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the domain model says the order ends in."""
+
+    state: OrderState
+    keys: frozenset[str]
+    """Idempotency keys of the platform side effects it causes."""
+    deadlines: Counter[str] = field(default_factory=Counter)
+    """Deadline kinds fired, with how often."""
+
+
+def side_effect_keys(commands: tuple[Command, ...]) -> set[str]:
+    """The idempotency keys of the platform writes among ``commands``."""
+    return {c.idempotency_key for c in commands if not isinstance(c, CheckCarrier)}
+
+
+def simulate(plan: Plan, created_at: datetime, scale: float) -> tuple[Order, frozenset[str]]:
+    """The order at the end of its script (every clock run out), and its side-effect keys."""
+    order = Order.new(plan.facts(created_at, scale))
+    keys: set[str] = set()
+    for index, step in enumerate(plan.path.steps):
+        at = created_at + timedelta(seconds=step.at * scale)
+        decision = decide(order, plan.event(index, at), at)
+        if decision.refusal is not None:
+            msg = f"{plan.path.name} step {index} ({step.act}) refused: {decision.detail}"
+            raise AssertionError(msg)
+        order, keys = decision.order, keys | side_effect_keys(decision.commands)
+    end = advance(order, created_at + timedelta(days=1))
+    return end.order, frozenset(keys | side_effect_keys(end.commands))
+
+
+def predict(plan: Plan, created_at: datetime, scale: float) -> Prediction:
+    """Run the script through the pure domain model at its nominal times."""
+    order, keys = simulate(plan, created_at, scale)
+    if not order.state.is_terminal:
+        msg = f"{plan.path.name} does not end: {order.state}"
+        raise AssertionError(msg)
+    return Prediction(order.state, keys, fired_deadlines(order))
+
+
+def fired_deadlines(order: Order) -> Counter[str]:
+    """The deadline kinds the order's timeline shows fired, with how often."""
+    return Counter(e.kind for e in order.timeline if e.source == "clock")
+
+
+def slack(plan: Plan, created_at: datetime, scale: float) -> float:
+    """Seconds from each step to the next deadline pending at its nominal time, at the least.
+
+    A step delayed by less than this (an outage, a retry) meets the same clocks as planned.
+    """
+    order = Order.new(plan.facts(created_at, scale))
+    least = float("inf")
+    for index, step in enumerate(plan.path.steps):
+        at = created_at + timedelta(seconds=step.at * scale)
+        order = advance(order, at).order
+        upcoming = [d.at for d in pending_deadlines(order) if d.at >= at]
+        if upcoming:
+            least = min(least, (min(upcoming) - at).total_seconds())
+        order = decide(order, plan.event(index, at), at).order
+    return least

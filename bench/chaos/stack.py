@@ -1,0 +1,135 @@
+"""The processes a chaos run kills: the Temporal dev server (on one database file) and the worker.
+
+Both are real child processes, killed with SIGKILL (no goodbye) and started again on the
+same port, database file and task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workers.dev import temporal_binary
+from workflows.search_attributes import dev_server_args
+
+READY_WITHIN = 60.0
+
+
+@dataclass
+class DevServer:
+    """``temporal server start-dev`` on ``db``: started, SIGKILLed and started again."""
+
+    db: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    @property
+    def address(self) -> str:
+        """The frontend's host:port."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the server on the same database file and port as before."""
+        args = [
+            temporal_binary(),
+            *("server", "start-dev", "--headless", "--db-filename", str(self.db)),
+            *("--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "error"),
+            *dev_server_args(),
+        ]
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - a fixed argument list
+                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to flush or say goodbye."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """A clean stop at the end of the run."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class WorkerProcess:
+    """One parcelflow worker process (``bench.chaos.worker``), restartable after a SIGKILL."""
+
+    address: str
+    task_queue: str
+    market_url: str
+    carrier_url: str
+    log: Path
+    process: subprocess.Popen[str] | None = None
+    started: int = 0
+    unexpected_exits: list[int] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start a worker and wait until it polls."""
+        args = [sys.executable, "-m", "bench.chaos.worker", self.address, self.task_queue]
+        with self.log.open("a") as err:
+            self.process = subprocess.Popen(  # noqa: S603, ASYNC220 - our worker; starts at once
+                [*args, self.market_url, self.carrier_url],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+        self.started += 1
+        out = self.process.stdout
+        assert out is not None
+        line = await asyncio.wait_for(asyncio.to_thread(out.readline), READY_WITHIN)
+        if line.strip() != "ready":
+            msg = f"the worker did not start (said {line!r}); see {self.log}"
+            raise RuntimeError(msg)
+
+    def kill(self) -> None:
+        """SIGKILL mid-flight: activities and workflow tasks in progress are abandoned."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    async def keep_alive(self) -> None:
+        """Restart the worker if it ever exits on its own (and remember that it did)."""
+        while True:
+            await asyncio.sleep(0.5)
+            process = self.process
+            if process is not None and (code := process.poll()) is not None and code != -9:
+                self.unexpected_exits.append(code)
+                await self.start()
+
+    def stop(self) -> None:
+        """A clean stop at the end of the run."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+async def wait_until(probe: Callable[[], Awaitable[object]], within: float = READY_WITHIN) -> None:
+    """Call the async ``probe`` until it stops raising (or ``within`` seconds pass)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            await probe()
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+        else:
+            return

@@ -1,0 +1,32 @@
+"""The chaos run, small (issue 7): orders on every path through a worker SIGKILL, a dev-server
+kill and restart on the same database file, and simulators injecting 5xx, 429, stalls and
+execute-then-drop. ``make chaos`` runs the full one (300 orders, 10 kills, 3 restarts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.chaos.run import ChaosConfig, run
+
+pytestmark = pytest.mark.temporal
+
+
+async def test_a_small_chaos_run_loses_nothing_and_fires_each_deadline_once() -> None:
+    config = ChaosConfig(
+        seed=20261122,
+        orders=21,
+        worker_kills=2,
+        server_restarts=1,
+        scale=0.8,
+        spread=12.0,
+        fault_rate=0.15,
+    )
+    report = await run(config)
+    summary = report.summary()
+    assert report.failures == [], summary
+    assert summary["orders"] == config.orders
+    assert summary["worker_kills"] == 2
+    assert summary["server_restarts"] == 1
+    assert summary["simulator_faults"] > 0
+    assert summary["side_effects"] >= 2 * config.orders // 3
+    assert summary["deadlines_fired"] > 0

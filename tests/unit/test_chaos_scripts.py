@@ -1,0 +1,128 @@
+"""The chaos run's scripts and verdicts: the predictions it trusts, and the failures it must see."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.client import WorkflowHistory
+
+from adapters.platform_sim.state import LedgerEntry
+from bench.chaos.check import OrderCheck, check_order
+from bench.chaos.run import ChaosConfig, Report, plans, s10, schedule
+from bench.chaos.scripts import MARGIN, PATHS, Path, Plan, predict, simulate, slack
+from domain.order import TimelineEntry
+from domain.states import OrderState
+from domain.tracking_numbers import TrackingNumberOk, check_tracking_number
+from workflows.messages import OrderOutcome
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def plan_for(path: Path, seed: int = 1) -> Plan:
+    rng = random.Random(seed)  # noqa: S311 - reproducible numbers
+    return Plan(
+        "5550001", "seller-1", path, [s10(rng), s10(rng)], 0.0, dispute_id="77", created_at=T0
+    )
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+def test_every_script_ends_and_keeps_its_steps_clear_of_the_clocks(path: Path) -> None:
+    plan = plan_for(path)
+    assert predict(plan, T0, 1.0).state.is_terminal
+    assert slack(plan, T0, 1.0) >= MARGIN
+
+
+def test_the_paths_reach_every_end_and_fire_every_dispute_and_shipping_clock() -> None:
+    predictions = [predict(plan_for(p), T0, 1.0) for p in PATHS]
+    assert {p.state for p in predictions} == {
+        OrderState.COMPLETED,
+        OrderState.CLOSED_UNFULFILLED,
+        OrderState.DISPUTE_RESOLVED,
+        OrderState.RULED_AGAINST_SELLER,
+    }
+    fired = sum((p.deadlines for p in predictions), Counter[str]())
+    assert set(fired) == {
+        "handling_time",
+        "cancel_window",
+        "first_response",
+        "solution",
+        "reminder",
+    }
+    keys = {k.rsplit(":", 1)[0].split(":", 1)[1] for p in predictions for k in p.keys}
+    assert {"upload", "withdraw", "dispute:77"} <= keys
+
+
+def test_a_run_plans_every_path_evenly_with_valid_numbers_and_a_seeded_schedule() -> None:
+    config = ChaosConfig(seed=3, orders=21, worker_kills=4, server_restarts=2)
+    first = plans(config, random.Random(3))  # noqa: S311
+    again = plans(config, random.Random(3))  # noqa: S311
+    assert [p.order_id for p in first] == [p.order_id for p in again]
+    assert Counter(p.path.name for p in first) == {p.name: 3 for p in PATHS}
+    numbers = [n for p in first for n in p.numbers]
+    assert all(
+        isinstance(check_tracking_number("china_post", n), TrackingNumberOk) for n in numbers
+    )
+    assert len({n for p in first for n in p.numbers}) == sum(len(p.numbers) for p in first)
+    kills = schedule(config, random.Random(3))  # noqa: S311
+    assert Counter(what for _, what in kills) == {"worker": 4, "server": 2}
+    assert kills == schedule(config, random.Random(3))  # noqa: S311
+
+
+def _verdict(
+    path: Path, *, ledger_extra: int = 0, drop_key: bool = False, state: OrderState | None = None
+) -> OrderCheck:
+    plan = plan_for(path)
+    order, keys = simulate(plan, T0, 1.0)
+    ledger = [
+        LedgerEntry(n, T0, "effect", key, order_id=plan.order_id)
+        for n, key in enumerate(sorted(keys)[1 if drop_key else 0 :], 1)
+    ]
+    ledger += [LedgerEntry(100 + n, T0, "effect", sorted(keys)[0]) for n in range(ledger_extra)]
+    outcome = OrderOutcome(state=state or order.state, resolution=order.resolution, order=order)
+    history = WorkflowHistory(workflow_id=order.facts.workflow_id, events=[])
+    return check_order(plan, outcome, history, ledger=ledger, scale=1.0, tolerance=20.0)
+
+
+DISPUTE = next(p for p in PATHS if p.name == "dispute_partial_refund")
+
+
+def test_an_order_that_ended_as_predicted_passes() -> None:
+    verdict = _verdict(DISPUTE)
+    assert verdict.problems == []
+    assert len(verdict.keys) == 3
+
+
+def test_a_side_effect_repeated_under_one_key_fails_the_run() -> None:
+    (problem,) = _verdict(DISPUTE, ledger_extra=1).problems
+    assert "2 side effects for key" in problem
+
+
+def test_a_lost_side_effect_fails_the_run() -> None:
+    (problem,) = _verdict(DISPUTE, drop_key=True).problems
+    assert "no side effect for" in problem
+
+
+def test_an_order_ending_elsewhere_than_predicted_fails_the_run() -> None:
+    (problem,) = _verdict(DISPUTE, state=OrderState.RULED_AGAINST_SELLER).problems
+    assert "predicted dispute_resolved" in problem
+
+
+def test_a_deadline_fired_twice_fails_the_run() -> None:
+    path = next(p for p in PATHS if p.name == "unfulfilled")
+    plan = plan_for(path)
+    order, _ = simulate(plan, T0, 1.0)
+    fired = next(e for e in order.timeline if e.source == "clock")
+    order.timeline.append(TimelineEntry(at=fired.at, source="clock", kind=fired.kind))
+    outcome = OrderOutcome(state=order.state, resolution=order.resolution, order=order)
+    history = WorkflowHistory(workflow_id=order.facts.workflow_id, events=[])
+    (problem,) = check_order(plan, outcome, history, ledger=[], scale=1.0, tolerance=20).problems
+    assert "deadlines fired {'handling_time': 2}" in problem
+
+
+def test_a_report_fails_when_fewer_kills_happened_than_planned() -> None:
+    report = Report(ChaosConfig(seed=1, worker_kills=2, server_restarts=1), worker_kills=2)
+    assert report.failures == ["0 restarts, 1 planned"]
+    assert not report.passed
