@@ -1,7 +1,8 @@
 """Replay every committed history with today's workflow code: a non-deterministic change fails.
 
 Refresh after an intended change of behaviour (the ``-v1`` files predate the R2 number claims
-and the R8 carrier check, guarded by ``workflow.patched``, and must keep replaying):
+and the R8 carrier check, the ``-v2`` files predate ``local-calls``, all guarded by
+``workflow.patched``, and must keep replaying):
     PARCELFLOW_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_order_paths.py
 Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
 the old code: a change that breaks their replay must be guarded with ``workflow.patched``.
