@@ -8,6 +8,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from adapters.easypost.units import API_ROOT as EASYPOST_ROOT
+from domain.carriers import carrier_codes, parse_carrier
+from domain.errors import InvalidInput
+
 
 class TemporalSettings(BaseModel):
     """Where the Temporal cluster is and how to reach it (local, self-hosted or Cloud)."""
@@ -45,3 +49,55 @@ class TemporalSettings(BaseModel):
             "codec_keys": env.get("PARCELFLOW_CODEC_KEYS"),
         }
         return cls.model_validate({k: v for k, v in pairs.items() if v})
+
+
+class ClaimsSettings(BaseModel):
+    """Carrier claims by API (R17): EasyPost's Claims API and the carriers insured through it.
+
+    Without an API key nothing is claimed by API: every claim goes to an operator.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str = EASYPOST_ROOT
+    api_key: SecretStr | None = None
+    carriers: tuple[str, ...] = ()
+    """Our carrier codes whose parcels are insured, hence claimed, through EasyPost."""
+    contact_email: str = ""
+    """The seller's claims address: EasyPost requires one on every claim."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ClaimsSettings:
+        """Read ``PARCELFLOW_EASYPOST_URL``, ``_API_KEY``, ``_CONTACT_EMAIL`` and
+        ``PARCELFLOW_CLAIM_CARRIERS`` (comma-separated carrier names, as sellers spell them);
+        ``InvalidInput`` names the variable that is missing or wrong."""
+        env = os.environ if env is None else env
+        url = env.get("PARCELFLOW_EASYPOST_URL", "").strip() or EASYPOST_ROOT
+        key = env.get("PARCELFLOW_EASYPOST_API_KEY", "").strip()
+        listed = env.get("PARCELFLOW_CLAIM_CARRIERS", "").split(",")
+        names = [name.strip() for name in listed if name.strip()]
+        email = env.get("PARCELFLOW_EASYPOST_CONTACT_EMAIL", "").strip()
+        if not key:
+            if names:
+                problem = "must be set for PARCELFLOW_CLAIM_CARRIERS to be claimed by API"
+                raise InvalidInput("PARCELFLOW_EASYPOST_API_KEY", problem)
+            return cls(url=url)
+        carriers = []
+        for name in names:
+            carrier = parse_carrier(name)
+            if carrier is None:
+                problem = f"unknown carrier {name!r} (known: {', '.join(carrier_codes())})"
+                raise InvalidInput("PARCELFLOW_CLAIM_CARRIERS", problem)
+            carriers.append(carrier.value)
+        if not carriers:
+            problem = "must name the carriers whose parcels are insured through EasyPost"
+            raise InvalidInput("PARCELFLOW_CLAIM_CARRIERS", problem)
+        if "@" not in email:
+            problem = "must be the seller's claims email address (EasyPost requires one)"
+            raise InvalidInput("PARCELFLOW_EASYPOST_CONTACT_EMAIL", problem)
+        return cls(
+            url=url,
+            api_key=SecretStr(key),
+            carriers=tuple(dict.fromkeys(carriers)),
+            contact_email=email,
+        )

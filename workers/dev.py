@@ -20,7 +20,11 @@ from temporalio.client import Client
 from adapters import carrier_sim, platform_sim
 from adapters.aliexpress.client import AliExpressClient
 from adapters.asgi_server import serve_in_thread
+from adapters.easypost import EasyPostClaims
+from adapters.easypost import sim as claims_sim
 from adapters.seventeentrack.client import SeventeenTrackClient
+from domain.carriers import carrier_codes
+from domain.money import Money
 from domain.states import OrderState
 from workers import demo
 from workers.config import TemporalSettings
@@ -34,6 +38,10 @@ READY = "parcelflow dev: ready"
 MARKET_KEY, MARKET_SECRET, MARKET_TOKEN = "parcelflow-dev", "parcelflow-dev-secret", "dev-session"
 CARRIER_TOKEN = "dev-token"  # noqa: S105 - the local 17TRACK simulator's token, not a credential.
 HOOK_SECRET = "whsec_cGFyY2VsZmxvdy1kZXYtaG9vay1zZWNyZXQ="  # noqa: S105 - local dev only.
+CLAIMS_KEY = "dev-easypost-key"  # the local claims simulator's API key, not a credential.
+CLAIMS_EMAIL = "claims@parcelflow-dev.invalid"
+CLAIMS_COVER = Money(minor=100_00)
+"""Every demo parcel counts as insured for this much, so its claim can be filed by API."""
 SERVER_START_TIMEOUT = 60.0
 EXIT_FAILED = 1
 log = get_logger("parcelflow.dev")
@@ -48,6 +56,7 @@ class DevConfig:
     ui_port: int
     marketplace_port: int
     carrier_port: int
+    claims_port: int
     hooks_port: int
     task_queue: str
     demo: bool
@@ -133,6 +142,9 @@ async def run(cfg: DevConfig) -> int:
         market_url = servers.enter_context(serve_in_thread(market_app, port=cfg.marketplace_port))
         carrier_app = carrier_sim.create_app(carrier_sim.SimState(CARRIER_TOKEN))
         carrier_url = servers.enter_context(serve_in_thread(carrier_app, port=cfg.carrier_port))
+        claims_desk = claims_sim.SimState(CLAIMS_KEY, auto_insure=CLAIMS_COVER)
+        claims_app = claims_sim.create_app(claims_desk)
+        claims_url = servers.enter_context(serve_in_thread(claims_app, port=cfg.claims_port))
         orders = Orders(client, cfg.task_queue)
         hooks_url = start_hook_server(servers, orders, cfg)
         async with AsyncExitStack() as running:
@@ -144,13 +156,29 @@ async def run(cfg: DevConfig) -> int:
             tracking = await running.enter_async_context(
                 SeventeenTrackClient(carrier_url, CARRIER_TOKEN)
             )
+            claims = await running.enter_async_context(
+                EasyPostClaims(
+                    claims_url, CLAIMS_KEY, carriers=carrier_codes(), contact_email=CLAIMS_EMAIL
+                )
+            )
             worker = build_worker(
-                client, task_queue=cfg.task_queue, platform=platform, tracking=tracking
+                client,
+                task_queue=cfg.task_queue,
+                platform=platform,
+                tracking=tracking,
+                claims=claims,
             )
             await running.enter_async_context(worker)
             await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
             reached = await demo.feed(orders, market) if cfg.demo else []
-            _banner(cfg, market_url, carrier_url, hooks_url, reached)
+            _banner(
+                cfg,
+                market_url=market_url,
+                carrier_url=carrier_url,
+                claims_url=claims_url,
+                hooks_url=hooks_url,
+                reached=reached,
+            )
             await stop.wait()
             print("parcelflow dev: stopping (worker, servers, Temporal dev server)", flush=True)
     print("parcelflow dev: stopped", flush=True)
@@ -159,8 +187,10 @@ async def run(cfg: DevConfig) -> int:
 
 def _banner(
     cfg: DevConfig,
+    *,
     market_url: str,
     carrier_url: str,
+    claims_url: str,
     hooks_url: str | None,
     reached: list[tuple[demo.DemoOrder, OrderState]],
 ) -> None:
@@ -170,6 +200,7 @@ def _banner(
         f"hook server          {hooks_url or 'not started (workers.hooks missing)'}",
         f"marketplace sim      {market_url}",
         f"carrier sim (17TRACK) {carrier_url}",
+        f"claims sim (EasyPost) {claims_url}",
         f"data                 {cfg.data_dir.resolve()}",
     ]
     if reached:
@@ -190,6 +221,7 @@ def dev(
     ui_port: Annotated[int, typer.Option(help="Temporal UI port.")] = 8233,
     marketplace_port: Annotated[int, typer.Option(help="Marketplace simulator port.")] = 8702,
     carrier_port: Annotated[int, typer.Option(help="Carrier (17TRACK) simulator port.")] = 8701,
+    claims_port: Annotated[int, typer.Option(help="Claims (EasyPost) simulator port.")] = 8703,
     hooks_port: Annotated[int, typer.Option(help="Hook server port.")] = 8000,
     task_queue: Annotated[
         str, typer.Option(envvar="PARCELFLOW_TASK_QUEUE", help="The worker's task queue.")
@@ -209,6 +241,7 @@ def dev(
         ui_port=ui_port,
         marketplace_port=marketplace_port,
         carrier_port=carrier_port,
+        claims_port=claims_port,
         hooks_port=hooks_port,
         task_queue=task_queue,
         demo=demo_orders,

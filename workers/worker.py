@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from typing import NoReturn
 
 from temporalio.client import Client
@@ -22,12 +23,13 @@ from activities.numbers import NumberActivities
 from activities.platform import PlatformActivities
 from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
+from adapters.easypost import EasyPostClaims
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
 from domain.errors import InvalidInput
 from domain.polling import PollingPolicy
 from domain.ports import CarrierClaims, CarrierTracking, Platform
-from workers.config import TemporalSettings
+from workers.config import ClaimsSettings, TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect
 from workflows.carrier_claim import CarrierClaimWorkflow
@@ -98,6 +100,20 @@ def build_tracking_from_env(env: Mapping[str, str] | None = None) -> SeventeenTr
     return SeventeenTrackClient(base_url, token)
 
 
+def build_claims_from_env(env: Mapping[str, str] | None = None) -> EasyPostClaims | None:
+    """The EasyPost claims client from ``PARCELFLOW_EASYPOST_*`` and
+    ``PARCELFLOW_CLAIM_CARRIERS``, or None: every claim then goes to an operator."""
+    settings = ClaimsSettings.from_env(env)
+    if settings.api_key is None:
+        return None
+    return EasyPostClaims(
+        settings.url,
+        settings.api_key.get_secret_value(),
+        carriers=settings.carriers,
+        contact_email=settings.contact_email,
+    )
+
+
 def build_platform_from_env(env: Mapping[str, str] | None = None) -> AliExpressClient:
     """The marketplace client from ``PARCELFLOW_ALIEXPRESS_*`` (base URL, app key and secret,
     access token) and ``PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL``."""
@@ -129,21 +145,30 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def run_worker(
-    client: Client, task_queue: str, platform: Platform, stop: asyncio.Event
+    client: Client,
+    task_queue: str,
+    platform: Platform,
+    stop: asyncio.Event,
+    claims: CarrierClaims | None = None,
 ) -> None:
     """Poll ``task_queue`` until ``stop`` is set, then shut down gracefully."""
     log = get_logger("parcelflow.worker", task_queue=task_queue)
     tracking = build_tracking_from_env()
-    async with build_worker(client, task_queue=task_queue, platform=platform, tracking=tracking):
+    worker = build_worker(
+        client, task_queue=task_queue, platform=platform, tracking=tracking, claims=claims
+    )
+    async with worker:
         if tracking is not None:
             await ensure_tracking_poller(client, task_queue, tracking.batch_size)
-        log.info("worker started", tracking=tracking is not None)
+        log.info("worker started", tracking=tracking is not None, claims_api=claims is not None)
         await stop.wait()
         log.info("worker stopping: finishing running tasks")
     log.info("worker stopped")
 
 
-async def _serve(settings: TemporalSettings, platform: AliExpressClient) -> int:
+async def _serve(
+    settings: TemporalSettings, platform: AliExpressClient, claims: EasyPostClaims | None
+) -> int:
     stop = stop_on_signals()
     try:
         client = await connect(settings)
@@ -152,8 +177,11 @@ async def _serve(settings: TemporalSettings, platform: AliExpressClient) -> int:
             "temporal unreachable", address=settings.address, error=str(error)
         )
         return EXIT_UNREACHABLE
-    async with platform:
-        await run_worker(client, settings.task_queue, platform, stop)
+    async with AsyncExitStack() as clients:
+        await clients.enter_async_context(platform)
+        if claims is not None:
+            await clients.enter_async_context(claims)
+        await run_worker(client, settings.task_queue, platform, stop, claims)
     return 0
 
 
@@ -176,10 +204,11 @@ def main() -> None:
     settings = TemporalSettings.from_env()
     try:
         platform = build_platform_from_env()
+        claims = build_claims_from_env()
     except InvalidInput as error:
         get_logger("parcelflow.worker").error("bad configuration", problem=str(error))
         exit_process(EXIT_BAD_CONFIG)
-    exit_process(asyncio.run(_serve(settings, platform)))
+    exit_process(asyncio.run(_serve(settings, platform, claims)))
 
 
 if __name__ == "__main__":
