@@ -123,13 +123,14 @@ class OrderWorkflow:
                 "reship_of": facts.workflow_id,
             }
         )
-        await workflow.start_child_workflow(
+        replacement = await workflow.start_child_workflow(
             OrderWorkflow.run,
             OrderInput(facts=child, reship=(command.carrier, command.tracking_number)),
             id=child.workflow_id,
             parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=f"replacement parcel of order {facts.order_id}",
         )
+        replacement.add_done_callback(_left_to_run_on)
 
     async def _open_claim(self, command: OpenCarrierClaim) -> None:
         """R17: the claim on the lost parcel, its own workflow, left to run after the order."""
@@ -145,12 +146,13 @@ class OrderWorkflow:
             declared_value=command.declared_value,
             loss_confirmed_at=lost.at if lost else None,
         )
-        await workflow.start_child_workflow(
+        claimed = await workflow.start_child_workflow(
             CarrierClaimWorkflow.run,
             claim,
             id=claim_workflow_id(command.carrier, command.tracking_number),
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+        claimed.add_done_callback(_left_to_run_on)
 
     async def _wait_for_creation(self, inp: OrderInput) -> bool:
         with contextlib.suppress(TimeoutError):
@@ -386,6 +388,13 @@ class OrderWorkflow:
         return OrderView(
             order=order, deadlines=pending_deadlines(order), as_of=now, alternatives=ways
         )
+
+
+def _left_to_run_on(child: asyncio.Task[Any]) -> None:
+    """A linked workflow's end, even a failure or a termination, is its own to report: the order
+    takes note of it here so that it is never logged as an exception nobody retrieved."""
+    if not child.cancelled():
+        child.exception()
 
 
 _REFUSAL_KIND: dict[type[Command], EventKind] = {

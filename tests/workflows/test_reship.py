@@ -4,7 +4,8 @@ carrier; once the carrier pays, the evidence bundle spans the order, the reship 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
@@ -28,38 +29,66 @@ from tests.workflows.harness import TIMER_ARMING_SLACK as SLACK
 from tests.workflows.harness import OrderRun, order_run, save_history, until
 from workers.orders import Orders
 from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
+from workflows.messages import OrderView
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
 H, DAY = timedelta(hours=1), timedelta(days=1)
+DISPUTED_AFTER = 20 * DAY
+
+
+@dataclass
+class LostAndReshipped:
+    """D6: a parcel lost in transit, disputed, and solved by a Yanwen reship."""
+
+    original: str
+    replacement: str
+    uploaded: datetime
+    view: OrderView
+    """The order once the reship was proposed."""
+
+
+async def reship_a_lost_parcel(
+    run: OrderRun, dispute_id: str, loss_scan_after: timedelta | None = None
+) -> LostAndReshipped:
+    """Ship, get picked up 3 h later (and reported lost ``loss_scan_after`` the upload, 17TRACK
+    ``Exception_Lost``), a dispute 20 days on, the seller's answer, then the reship."""
+    original = fresh_s10()
+    view = await run.handle.execute_update(
+        OrderWorkflow.upload_tracking,
+        UploadTracking(carrier="china_post", tracking_number=original),
+    )
+    assert view.order.shipment is not None
+    uploaded = view.order.shipment.uploaded_at
+    scans = [CarrierScanned(event_id="pu", at=uploaded + 3 * H, status="in_transit")]
+    if loss_scan_after is not None:
+        at, code = uploaded + loss_scan_after, "Exception_Lost"
+        scans.append(CarrierScanned(event_id="lost", at=at, status="exception", code=code))
+    for scan in scans:
+        await run.move_to(scan.at)
+        await run.signal(scan)
+    opened = uploaded + DISPUTED_AFTER
+    await run.move_to(opened)
+    await run.signal(DisputeOpened(event_id="d-lost", at=opened, dispute_id=dispute_id))
+    await run.handle.execute_update(
+        OrderWorkflow.respond_to_dispute, RespondToDispute(message="The carrier lost it.")
+    )
+    replacement = fresh_s10("UG")
+    reship = Solution(
+        kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
+    )
+    view = await run.handle.execute_update(
+        OrderWorkflow.propose_solution, ProposeSolution(solution=reship)
+    )
+    return LostAndReshipped(original, replacement, uploaded, view)
 
 
 async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
     env: WorkflowEnvironment,
 ) -> None:
     async with order_run(env) as run:
-        original = fresh_s10()
-        view = await run.handle.execute_update(
-            OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number=original),
-        )
-        assert view.order.shipment is not None
-        uploaded = view.order.shipment.uploaded_at
-        await run.move_to(uploaded + 3 * H)
-        await run.signal(CarrierScanned(event_id="pu", at=uploaded + 3 * H, status="in_transit"))
-        opened = uploaded + timedelta(days=20)
-        await run.move_to(opened)
-        await run.signal(DisputeOpened(event_id="d-lost", at=opened, dispute_id="D6"))
-        await run.handle.execute_update(
-            OrderWorkflow.respond_to_dispute, RespondToDispute(message="The carrier lost it.")
-        )
-        replacement = fresh_s10("UG")
-        reship = Solution(
-            kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
-        )
-        view = await run.handle.execute_update(
-            OrderWorkflow.propose_solution, ProposeSolution(solution=reship)
-        )
+        lost = await reship_a_lost_parcel(run, "D6")
+        original, replacement, view = lost.original, lost.replacement, lost.view
         assert view.state is OrderState.SOLUTION_OFFERED
         assert view.order.shipment is not None
         assert view.order.shipment.tracking_number == original  # kept for the claim
@@ -80,6 +109,9 @@ async def test_a_reship_for_a_lost_parcel_is_followed_messaged_and_claimed(
             claim_workflow_id("china_post", original)
         ).describe()
         assert claim.status is WorkflowExecutionStatus.RUNNING
+        # No loss scan: the claim says its written proof is still missing, it invents none.
+        opened = await env.client.get_workflow_handle(claim.id).query(CarrierClaimWorkflow.view)
+        assert opened.claim.facts.proof.startswith("missing: the carrier's written loss proof")
         await run.save_history("reship_and_claim")
         for handle in (child, env.client.get_workflow_handle(claim.id)):
             await handle.terminate("test over")
@@ -91,46 +123,16 @@ async def test_d7_the_claim_is_paid_and_the_bundle_holds_the_loss_proof_and_both
     paid = CarrierAnswer(status="paid", amount=Money(minor=20_00))
     desk = FakeClaims(answers=[paid])
     async with order_run(env, claims=desk) as run:
-        original = fresh_s10()
-        view = await run.handle.execute_update(
-            OrderWorkflow.upload_tracking,
-            UploadTracking(carrier="china_post", tracking_number=original),
-        )
-        assert view.order.shipment is not None
-        uploaded = view.order.shipment.uploaded_at
-        await run.move_to(uploaded + 3 * H)
-        await run.signal(CarrierScanned(event_id="pu", at=uploaded + 3 * H, status="in_transit"))
-        lost_at = uploaded + timedelta(days=10)
-        await run.move_to(lost_at)
-        lost = CarrierScanned(
-            event_id="lost",
-            at=lost_at,
-            status="exception",
-            code="Exception_Lost",
-            description="Parcel lost in transit",
-        )
-        await run.signal(lost)
-        opened = uploaded + timedelta(days=20)
-        await run.move_to(opened)
-        await run.signal(DisputeOpened(event_id="d-lost", at=opened, dispute_id="D7"))
-        await run.handle.execute_update(
-            OrderWorkflow.respond_to_dispute, RespondToDispute(message="The carrier lost it.")
-        )
-        replacement = fresh_s10("UG")
-        reship = Solution(
-            kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=replacement
-        )
-        view = await run.handle.execute_update(
-            OrderWorkflow.propose_solution, ProposeSolution(solution=reship)
-        )
-        facts = view.order.facts
+        lost = await reship_a_lost_parcel(run, "D7", loss_scan_after=10 * DAY)
+        original, replacement, facts = lost.original, lost.replacement, lost.view.order.facts
+        lost_at = lost.uploaded + 10 * DAY
 
         # The replacement parcel's own order: scanned, then delivered on its own clock.
         child = OrderRun(
             env=env,
             handle=env.client.get_workflow_handle_for(OrderWorkflow.run, f"{run.handle.id}-R1"),
             platform=run.platform,
-            paid_at=opened,
+            paid_at=lost.uploaded + DISPUTED_AFTER,
         )
         shipped = await until(child.view, lambda v: v.order.shipment is not None)
         assert shipped.order.shipment is not None
