@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -17,9 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from adapters.asgi_server import serve_in_thread
+from adapters.easypost import EasyPostClaims
+from adapters.easypost.sim import SimState, create_app
 from domain.claims import Claim, ClaimFacts, ClaimState
 from domain.money import Money
-from domain.ports import CarrierAnswer
+from domain.ports import CarrierAnswer, CarrierClaims
 from tests.fakes import PENDING, FakeClaims
 from tests.workflows.harness import TIMER_ARMING_SLACK
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimView, claim_workflow_id
@@ -31,11 +35,10 @@ H, DAY = timedelta(hours=1), timedelta(days=1)
 
 @dataclass
 class ClaimRun:
-    """One claim workflow under test and its fake carrier."""
+    """One claim workflow under test."""
 
     env: WorkflowEnvironment
     handle: WorkflowHandle[CarrierClaimWorkflow, Claim]
-    carrier: FakeClaims
 
     async def now(self) -> datetime:
         return await self.env.get_current_time(self.handle)
@@ -83,11 +86,17 @@ class ClaimRun:
         return view
 
 
+def parcel_number() -> str:
+    return f"UG{uuid.uuid4().int % 10**9:09d}CN"
+
+
 @asynccontextmanager
-async def claim_run(env: WorkflowEnvironment, carrier: FakeClaims) -> AsyncIterator[ClaimRun]:
+async def claim_run(
+    env: WorkflowEnvironment, carrier: CarrierClaims, number: str | None = None
+) -> AsyncIterator[ClaimRun]:
     """A worker and one claim for a lost Yanwen parcel worth $20; time moves when told."""
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-    number = f"UG{uuid.uuid4().int % 10**9:09d}CN"
+    number = number or parcel_number()
     facts = ClaimFacts(
         order_workflow_id="order-aliexpress-42",
         carrier="yanwen",
@@ -106,7 +115,7 @@ async def claim_run(env: WorkflowEnvironment, carrier: FakeClaims) -> AsyncItera
                 id=claim_workflow_id("yanwen", number),
                 task_queue=task_queue,
             )
-        yield ClaimRun(env=env, handle=handle, carrier=carrier)
+        yield ClaimRun(env=env, handle=handle)
 
 
 def filed(view: ClaimView) -> bool:
@@ -205,6 +214,37 @@ async def test_without_an_api_the_operator_is_reminded_then_files_by_hand(
         await run.reach(filed_at + 3 * DAY)
         claim = await run.result()
         assert (claim.state, claim.claim_ref, carrier.checks) == (S.PAID, "YW-M-7", ["YW-M-7"])
+
+
+async def test_a_claim_filed_through_easypost_is_followed_until_the_desk_pays_it(
+    env: WorkflowEnvironment,
+) -> None:
+    number, key = parcel_number(), "sim-easypost-key"
+    desk = SimState(key)
+    desk.insure(number, Money(minor=20_00))
+    with serve_in_thread(create_app(desk)) as url:
+        easypost = EasyPostClaims(url, key, carriers=["yanwen"], contact_email="claims@s.example")
+        async with (
+            easypost,
+            claim_run(env, easypost, number) as run,
+            httpx.AsyncClient(base_url=url) as operator,
+        ):
+            view = await run.until(filed)
+            ref, filed_at = view.claim.claim_ref, view.claim.filed_at
+            assert ref is not None
+            assert filed_at is not None
+            assert (ref[:4], view.claim.filed_by) == ("clm_", "api")
+            await run.reach(filed_at + 3 * DAY)
+            assert (await run.view()).claim.state is S.FILED  # submitted: still pending
+            settle = {"outcome": "approved_partial", "amount": "18.50"}
+            assert (await operator.post(f"/sim/claims/{ref}/settle", json=settle)).is_success
+            await run.reach(filed_at + 6 * DAY)
+            claim = await run.result()
+    assert (claim.state, claim.paid_amount) == (S.PAID, Money(minor=18_50))
+    filings = desk.filings(number)
+    assert [(e.claim_id, e.reference, e.amount_minor) for e in filings] == [
+        (ref, f"{claim_workflow_id('yanwen', number)}:file", 20_00)
+    ]
 
 
 async def current_details(run: ClaimRun) -> str:
