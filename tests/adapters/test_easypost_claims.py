@@ -85,6 +85,26 @@ async def client(base_url: str, sleeps: Sleeps) -> AsyncIterator[EasyPostClaims]
         yield client
 
 
+def filed_on_the_desk(state: SimState, number: str, amount: str, description: str) -> None:
+    """A claim filed straight on the desk, by someone other than the client under test."""
+    body = {
+        "tracking_code": number,
+        "type": "loss",
+        "amount": amount,
+        "description": description,
+        "contact_email": EMAIL,
+    }
+    state.file(read_new_claim(body))
+
+
+def claims_on_other_parcels(state: SimState, count: int) -> None:
+    """``count`` claims filed on the desk, each on an insured parcel of its own."""
+    for _ in range(count):
+        other = parcel()
+        state.insure(other, USD20)
+        filed_on_the_desk(state, other, "5.00", "another parcel")
+
+
 @pytest.fixture
 def number(state: SimState) -> str:
     """An insured parcel, $20 of cover."""
@@ -343,14 +363,7 @@ async def test_a_filing_refused_because_another_attempt_landed_first_returns_tha
 ) -> None:
     async def racing_attempt(request: httpx.Request) -> None:
         if request.method == "POST" and not state.filings(number):
-            body = {
-                "tracking_code": number,
-                "type": "loss",
-                "amount": "20.00",
-                "description": "an earlier attempt",
-                "contact_email": EMAIL,
-            }
-            state.file(read_new_claim(body))
+            filed_on_the_desk(state, number, "20.00", "an earlier attempt")
 
     http = httpx.AsyncClient(event_hooks={"request": [racing_attempt]})
     async with (
@@ -368,20 +381,7 @@ async def test_the_parcels_claim_is_found_on_a_later_page(
     client: EasyPostClaims, state: SimState, number: str
 ) -> None:
     claim_id = await client.file_claim(command(number))
-    for _ in range(105):  # newer claims on other parcels push it to page two
-        other = parcel()
-        state.insure(other, USD20)
-        state.file(
-            read_new_claim(
-                {
-                    "tracking_code": other,
-                    "type": "loss",
-                    "amount": "5",
-                    "description": "another parcel",
-                    "contact_email": EMAIL,
-                }
-            )
-        )
+    claims_on_other_parcels(state, 105)  # newer: the parcel's claim moves to page two
 
     found = await client.find_claim(number)
 
@@ -394,17 +394,7 @@ async def test_the_parcels_claim_is_found_on_a_later_page(
 async def test_a_claim_list_too_long_to_read_refuses_to_file_blind(
     base_url: str, sleeps: Sleeps, state: SimState, number: str
 ) -> None:
-    for _ in range(101):
-        other = parcel()
-        state.insure(other, USD20)
-        body = {
-            "tracking_code": other,
-            "type": "loss",
-            "amount": "5",
-            "description": "another parcel",
-            "contact_email": EMAIL,
-        }
-        state.file(read_new_claim(body))
+    claims_on_other_parcels(state, 101)
 
     async with claims_client(base_url, sleeps, max_pages=1) as client:
         with pytest.raises(PermanentPortError, match="cannot rule out one"):
