@@ -1,4 +1,4 @@
-"""Replay rate: the committed order histories replayed with today's workflow code."""
+"""Replay rate: the committed histories (orders, a carrier claim) replayed with today's code."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.order import OrderWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "tests" / "replay" / "histories"
@@ -24,7 +25,9 @@ def committed() -> list[WorkflowHistory]:
 
 async def replay_rate(histories: list[WorkflowHistory]) -> float:
     """Histories replayed per second (a replay failure fails the benchmark)."""
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[OrderWorkflow, CarrierClaimWorkflow], data_converter=pydantic_data_converter
+    )
     started = time.perf_counter()
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
