@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from adapters.easypost.units import CLAIMS_PATH, CURRENCY, LOSS, PAGE_SIZE
+from adapters.easypost.units import CLAIMS_PATH, CURRENCY, LOSS, PAGE_SIZE, SUPPORTING_DOCUMENTS
 from domain.carriers import parse_carrier
 from domain.claims import FileClaim
 from domain.errors import PermanentPortError
@@ -80,7 +80,7 @@ def build_create(claim: FileClaim, contact_email: str) -> HttpRequest:
         "reference": claim.idempotency_key,
     }
     if (attachment := proof_attachment(claim.proof)) is not None:
-        body["supporting_documentation_attachments"] = [attachment]
+        body[SUPPORTING_DOCUMENTS] = [attachment]
     return HttpRequest("POST", CLAIMS_PATH, json=body)
 
 

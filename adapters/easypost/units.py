@@ -12,21 +12,13 @@ from typing import Literal
 
 API_ROOT = "https://api.easypost.com"
 CLAIMS_PATH = "/v2/claims"
-CLAIM_ID_PREFIX = "clm_"
 CURRENCY = "USD"
 """EasyPost insurance and claim amounts are USD decimal strings ("100.00")."""
 
-CLAIM_TYPES = ("damage", "loss", "theft")
 LOSS = "loss"
-TYPES_NEEDING_ATTACHMENTS = frozenset({"damage", "theft"})
-"""A loss claim may go without attachments; damage and theft need supporting documents."""
-
-ATTACHMENT_FIELDS = (
-    "email_evidence_attachments",
-    "invoice_attachments",
-    "supporting_documentation_attachments",
-)
-"""Each a list of base64-encoded files (not URLs): the SDKs' documented form."""
+"""Of the claim types (damage, loss, theft), the one that may go without attachments."""
+SUPPORTING_DOCUMENTS = "supporting_documentation_attachments"
+"""A list of base64-encoded files (not links), as EasyPost's client libraries document it."""
 
 Outcome = Literal["paid", "rejected", "pending"]
 
