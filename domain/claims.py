@@ -10,10 +10,7 @@ from typing import Annotated, Literal, assert_never
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.money import Money
-
-# CarrierAnswer lives with the CarrierClaims port in domain.ports. The explicit (PEP 484)
-# re-export serves tests/unit/test_claims.py, which still imports it from here.
-from domain.ports import CarrierAnswer as CarrierAnswer  # noqa: PLC0414
+from domain.ports import CarrierAnswer
 
 _Duration = Annotated[timedelta, Field(gt=timedelta(0))]
 

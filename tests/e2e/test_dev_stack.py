@@ -59,7 +59,7 @@ def start_dev(data_dir: Path) -> DevStack:
     port, ui_port = free_port(), free_port()
     args = [sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir)]
     args += ["--port", str(port), "--ui-port", str(ui_port)]
-    for option in ("--marketplace-port", "--carrier-port", "--hooks-port"):
+    for option in ("--marketplace-port", "--carrier-port", "--claims-port", "--hooks-port"):
         args += [option, str(free_port())]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("PARCELFLOW_TASK_QUEUE", None)
