@@ -22,6 +22,7 @@ from domain.money import Money
 from domain.order import workflow_id_for
 from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
+from workers.claims_cli import claims_app
 from workers.cli_tracking import tracking_app
 from workers.config import TemporalSettings
 from workers.dev import dev
@@ -52,6 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(tracking_app, name="tracking")
 app.add_typer(health_app, name="health")
+app.add_typer(claims_app, name="claims")
 app.command("dev")(dev)
 
 Marketplace = Annotated[str, typer.Argument(help="Marketplace code, e.g. aliexpress.")]

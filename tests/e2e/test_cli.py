@@ -14,7 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 from adapters.asgi_server import free_port
+from domain.claims import ClaimFacts
 from domain.events import DisputeOpened
+from domain.money import Money
 from domain.order import Order, OrderFacts, Shipment
 from domain.ports import Solution, SolutionKind
 from tests.fakes import FakePlatform
@@ -23,7 +25,7 @@ from tests.workflows.harness import order_facts, until
 from workers.cli import app
 from workers.orders import Orders
 from workers.worker import build_worker
-from workflows.carrier_claim import claim_workflow_id
+from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
 from workflows.messages import OrderInput
 from workflows.order import OrderWorkflow
 
@@ -244,3 +246,48 @@ async def test_the_evidence_names_linked_workflows_that_do_not_exist(orders: Ord
     assert f"{facts.workflow_id}-R1: not found" in bundle["missing"]
     assert f"{claim_workflow_id('china_post', lost)}: not found" in bundle["missing"]
     await handle.terminate("test over")
+
+
+async def test_an_operator_sees_a_claim_files_it_by_hand_and_a_second_filing_is_refused(
+    orders: Orders,
+) -> None:
+    number = fresh_s10()
+    facts = ClaimFacts(
+        order_workflow_id="order-aliexpress-77001",
+        carrier="china_post",
+        tracking_number=number,
+        proof="carrier statement Exception_Lost",
+        declared_value=Money(minor=25_00),
+    )
+    handle = await orders.client.start_workflow(
+        CarrierClaimWorkflow.run,
+        facts,
+        id=claim_workflow_id("china_post", number),
+        task_queue=orders.task_queue,
+    )
+    # No claims API on this worker: the claim waits for an operator.
+    shown = await until(
+        lambda: parcelflow("claims", "show", "china_post", number, "--json"),
+        lambda r: r.exit_code == 0 and '"awaiting_manual_filing"' in r.stdout,
+    )
+    assert machine(shown)["claim"]["facts"]["proof"] == "carrier statement Exception_Lost"
+    listed = await parcelflow("claims", "list", "--json")
+    assert handle.id in [row["workflow_id"] for row in machine(listed)]
+
+    filed = await parcelflow("claims", "filed", "china_post", number, "CP-2026-118", "--json")
+    assert filed.exit_code == 0, filed.output
+    assert machine(filed)["claim"]["state"] == "filed"
+    assert machine(filed)["claim"]["claim_ref"] == "CP-2026-118"
+    again = await parcelflow("claims", "filed", "china_post", number, "CP-2026-119", "--json")
+    assert again.exit_code == 1
+    assert machine(again)["refused"] == "wrong_state"
+    human = await parcelflow("claims", "show", "china_post", number)
+    assert "claim ref: CP-2026-118 (filed by operator)" in human.stdout
+    await handle.terminate("test over")
+
+
+async def test_a_claim_that_does_not_exist_exits_3(orders: Orders) -> None:
+    del orders
+    result = await parcelflow("claims", "show", "china_post", fresh_s10(), "--json")
+    assert result.exit_code == 3
+    assert machine(result)["not_found"].startswith("claim-china_post-")
