@@ -66,7 +66,9 @@ def payloads_of(history: WorkflowHistory, *, data_only: bool = False) -> list[Pa
     """Every payload a history holds, wherever it sits in its events (read from its JSON).
 
     With ``data_only``, leave out what the codec must not encrypt: search attributes (the
-    server indexes them, and they hold no personal data) and the SDK's patch markers.
+    server indexes them, and they hold no personal data), the SDK's patch markers and its
+    local-activity bookkeeping (sequence, attempt, activity type and times; the activity's
+    result beside it is kept and checked).
     """
     found: list[Payload] = []
 
@@ -83,8 +85,12 @@ def payloads_of(history: WorkflowHistory, *, data_only: bool = False) -> list[Pa
 
     for event in history.to_json_dict()["events"]:
         marker = event.get("markerRecordedEventAttributes", {})
-        if not (data_only and marker.get("markerName") == "core_patch"):
-            walk(event)
+        if data_only and marker.get("markerName") == "core_patch":
+            continue
+        if data_only and marker.get("markerName") == "core_local_activity":
+            walk(marker.get("details", {}).get("result", {}))
+            continue
+        walk(event)
     return found
 
 
