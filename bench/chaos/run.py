@@ -25,6 +25,7 @@ import httpx
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -32,11 +33,18 @@ from temporalio.service import RPCError
 
 from adapters import carrier_sim, platform_sim
 from adapters.asgi_server import free_port, serve_in_thread
+from adapters.easypost import sim as claims_sim
 from adapters.platform_sim.rules import SimRefusal, SimRules
 from bench.chaos.check import OrderCheck, check_order
-from bench.chaos.scripts import COMMANDS, PATHS, Act, Plan, policy
+from bench.chaos.scripts import COMMANDS, PATHS, REPLACEMENT, Act, Plan, policy
 from bench.chaos.stack import DevServer, WorkerProcess, wait_until
-from bench.chaos.worker import CARRIER_TOKEN, CLIENT_TIMEOUT, MARKET_KEY, MARKET_SECRET
+from bench.chaos.worker import (
+    CARRIER_TOKEN,
+    CLAIMS_KEY,
+    CLIENT_TIMEOUT,
+    MARKET_KEY,
+    MARKET_SECRET,
+)
 from domain.events import (
     Event,
     ProposeSolution,
@@ -44,6 +52,8 @@ from domain.events import (
     UploadTracking,
     WithdrawTracking,
 )
+from domain.money import Money
+from domain.order import replacement_order_id
 from domain.tracking_numbers import s10_check_digit
 from workers import hooks
 from workers.config import TemporalSettings
@@ -51,7 +61,7 @@ from workers.orders import Orders
 from workers.temporal_client import connect
 from workers.webhook_signatures import sign
 from workers.worker import ensure_tracking_poller
-from workflows.messages import OrderOutcome
+from workflows.messages import OrderOutcome, OrderView
 from workflows.order import OrderWorkflow
 
 HOOK_SECRET = "whsec_Y2hhb3MtcnVuLWhvb2stc2VjcmV0LWtleQ=="  # noqa: S105 - a throw-away local secret
@@ -90,6 +100,7 @@ class Report:
     server_restarts: int = 0
     unexpected_worker_exits: list[int] = field(default_factory=list)
     faults_injected: int = 0
+    claims_filed: int = 0
     checks: list[OrderCheck] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -116,13 +127,15 @@ class Report:
         return {
             "seed": self.config.seed,
             "passed": self.passed,
-            "orders": len(self.checks),
+            "orders": sum(1 for c in self.checks if c.path != REPLACEMENT.name),
+            "replacement_orders": sum(1 for c in self.checks if c.path == REPLACEMENT.name),
             "paths": dict(sorted(by_path.items())),
             "worker_kills": self.worker_kills,
             "server_restarts": self.server_restarts,
             "unexpected_worker_exits": self.unexpected_worker_exits,
             "simulator_faults": self.faults_injected,
             "side_effects": sum(len(c.keys) for c in self.checks),
+            "claims_filed": self.claims_filed,
             "deadlines_fired": sum(c.deadlines_fired for c in self.checks),
             "max_deadline_lateness_s": round(max(lateness, default=0.0), 2),
             "seconds": round(self.seconds, 1),
@@ -130,10 +143,10 @@ class Report:
         }
 
 
-def s10(rng: random.Random) -> str:
+def s10(rng: random.Random, service: str = "RR") -> str:
     """A well-formed UPU S10 number drawn from the run's seeded generator."""
     serial = f"{rng.randrange(10_000_000, 100_000_000):08d}"
-    return f"RR{serial}{s10_check_digit(serial)}CN"
+    return f"{service}{serial}{s10_check_digit(serial)}CN"
 
 
 def plans(config: ChaosConfig, rng: random.Random) -> list[Plan]:
@@ -143,6 +156,7 @@ def plans(config: ChaosConfig, rng: random.Random) -> list[Plan]:
     for i in range(config.orders):
         path = PATHS[i % len(PATHS)]
         numbers = [s10(rng) for s in path.steps if s.act is Act.SHIP]
+        numbers += [s10(rng, "UG") for s in path.steps if s.act is Act.RESHIP]
         start = rng.uniform(0, config.spread)
         out.append(Plan(f"{run}{i:04d}", f"chaos-seller-{i % SELLERS}", path, numbers, start))
     return out
@@ -159,6 +173,7 @@ class Driver:
     hooks_url: str
     http: httpx.AsyncClient
     t0: float = field(default_factory=time.monotonic)
+    replacements: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def sleep_until(self, offset: float) -> None:
         """Sleep until ``offset`` seconds after the run's start."""
@@ -183,7 +198,7 @@ class Driver:
         act = plan.path.steps[index].act
         if act is Act.DISPUTE and plan.dispute_id is None:
             plan.dispute_id = self.market.open_dispute(plan.order_id).dispute_id
-        if act is Act.SCAN:
+        if act is Act.SCAN and plan.replacement_of is None:
             self.market.mark_scan(plan.order_id)
         if act is Act.ACCEPT:
             assert plan.dispute_id is not None
@@ -193,6 +208,34 @@ class Driver:
             await self.command(handle, event, f"{handle.id}:step:{index}")
         else:
             await self.hook(plan.order_id, event)
+        if act is Act.RESHIP:
+            child = Plan(
+                replacement_order_id(plan.order_id, 1),
+                plan.seller_id,
+                REPLACEMENT,
+                [plan.numbers[-1]],
+                0.0,
+                replacement_of=handle.id,
+            )
+            plan.replacement = child
+            self.replacements.append(asyncio.create_task(self.follow(child)))
+
+    async def follow(self, child: Plan) -> None:
+        """Deliver a replacement parcel: the order it replaces started it (and shipped it)."""
+        handle = self.client.get_workflow_handle(_wid(child), result_type=OrderOutcome)
+
+        async def started() -> OrderView:
+            return await handle.query(OrderWorkflow.view)
+
+        view = await _retrying(started)
+        assert isinstance(view, OrderView)
+        child.created_at = view.order.facts.paid_at
+        since = time.monotonic() - (datetime.now(UTC) - child.created_at).total_seconds()
+        for index, step in enumerate(child.path.steps):
+            if step.act is Act.SHIP:
+                continue  # it ships itself, offline (R16)
+            await asyncio.sleep(max(0.0, since + step.at * self.config.scale - time.monotonic()))
+            await self.act(child, handle, index)
 
     async def command(self, handle: WorkflowHandle[Any, Any], event: Event, update_id: str) -> None:
         """A seller command; the same update id on every retry (Temporal runs it once)."""
@@ -274,6 +317,7 @@ async def _retrying(call: Callable[[], Awaitable[object]]) -> object:
             raise
         except (
             RPCError,
+            WorkflowQueryFailedError,
             WorkflowUpdateRPCTimeoutOrCancelledError,
             httpx.TransportError,
             _Retry,
@@ -331,14 +375,24 @@ async def run(config: ChaosConfig, workdir: Path | None = None) -> Report:
     return report
 
 
-async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report) -> None:
-    rng = random.Random(config.seed)
+@dataclass(frozen=True)
+class Simulators:
+    """The marketplace, carrier and claims simulators of a run, serving on local ports."""
+
+    market: platform_sim.SimState
+    carrier: carrier_sim.SimState
+    claims: claims_sim.SimState
+    urls: list[str]
+
+    @property
+    def faults_drawn(self) -> int:
+        """Calls that suffered a randomly drawn fault so far."""
+        return self.market.faults_drawn.total() + self.carrier.faults_drawn
+
+
+def simulators(config: ChaosConfig, stack: ExitStack) -> Simulators:
+    """Start the three simulators, each with its own rules and injected faults."""
     rules = policy(config.scale)
-    server = DevServer(tmp / "temporal.db", free_port(), tmp / "temporal.log")
-    server.start()
-    stack.callback(server.stop)
-    settings = TemporalSettings(address=server.address, task_queue=f"chaos-{config.seed}")
-    client = await _connect(settings)
     market = platform_sim.SimState(
         app_key=MARKET_KEY,
         app_secret=MARKET_SECRET,
@@ -350,7 +404,6 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
         fault_sleep=CLIENT_TIMEOUT + 1,
     )
     market.inject_randomly(config.fault_rate, config.seed)
-    market_url = stack.enter_context(serve_in_thread(platform_sim.create_app(market)))
     carrier = carrier_sim.SimState(CARRIER_TOKEN)
     carrier.inject_randomly(
         config.fault_rate,
@@ -361,49 +414,94 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
             carrier_sim.Fault(1, delay=3.0),
         ],
     )
-    carrier_url = stack.enter_context(serve_in_thread(carrier_sim.create_app(carrier)))
+    claims = claims_sim.SimState(CLAIMS_KEY, auto_insure=Money(minor=100_00), stall_seconds=3)
+    for endpoint, fault in (
+        ("create", claims_sim.Fault.EXECUTE_THEN_DROP),
+        ("create", claims_sim.Fault.ERROR_5XX),
+        ("list", claims_sim.Fault.RATE_LIMITED),
+        ("create", claims_sim.Fault.STALL),
+    ):
+        claims.inject(endpoint, fault, count=2)
+    apps = (
+        platform_sim.create_app(market),
+        carrier_sim.create_app(carrier),
+        claims_sim.create_app(claims),
+    )
+    urls = [stack.enter_context(serve_in_thread(app)) for app in apps]
+    return Simulators(market, carrier, claims, urls)
+
+
+async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report) -> None:
+    rng = random.Random(config.seed)
+    server = DevServer(tmp / "temporal.db", free_port(), tmp / "temporal.log")
+    server.start()
+    stack.callback(server.stop)
+    settings = TemporalSettings(address=server.address, task_queue=f"chaos-{config.seed}")
+    client = await _connect(settings)
+    sims = simulators(config, stack)
     orders = Orders(client, settings.task_queue)
     app = hooks.create_app(orders, [HOOK_SECRET], seventeentrack_key=None)
     hooks_url = stack.enter_context(serve_in_thread(app))
-    worker = WorkerProcess(
-        server.address, settings.task_queue, market_url, carrier_url, tmp / "worker.log"
-    )
+    worker = WorkerProcess(server.address, settings.task_queue, sims.urls, tmp / "worker.log")
     await worker.start()
     stack.callback(worker.stop)
     await ensure_tracking_poller(client, settings.task_queue, batch_size=40)
     the_plans = plans(config, rng)
     async with httpx.AsyncClient(timeout=10) as http:
-        driver = Driver(config, client, orders, market, hooks_url, http)
+        driver = Driver(config, client, orders, sims.market, hooks_url, http)
         keeper = asyncio.create_task(worker.keep_alive())
         killer = asyncio.create_task(
             chaos(config, rng, server=server, worker=worker, report=report, t0=driver.t0)
         )
         played = await asyncio.gather(*(driver.play(p) for p in the_plans), return_exceptions=True)
+        followed = await asyncio.gather(*driver.replacements, return_exceptions=True)
         for plan, result in zip(the_plans, played, strict=True):
             if isinstance(result, BaseException):
                 report.errors.append(f"{plan.order_id} ({plan.path.name}): {result!r}")
+        report.errors.extend(f"a replacement: {r!r}" for r in followed if r is not None)
         await killer
-        outcomes = await _outcomes(client, the_plans, within=300 * config.scale + 60)
+        everyone = [*the_plans, *(p.replacement for p in the_plans if p.replacement)]
+        outcomes = await _outcomes(client, everyone, within=300 * config.scale + 60)
         keeper.cancel()
     report.unexpected_worker_exits = worker.unexpected_exits
-    report.faults_injected = market.faults_drawn.total() + carrier.faults_drawn
-    ledger = market.ledger()
-    for plan in the_plans:
+    report.faults_injected = sims.faults_drawn
+    await _verify(config, client, everyone=everyone, outcomes=outcomes, sims=sims, report=report)
+
+
+async def _verify(
+    config: ChaosConfig,
+    client: Client,
+    *,
+    everyone: list[Plan],
+    outcomes: dict[str, OrderOutcome | str],
+    sims: Simulators,
+    report: Report,
+) -> None:
+    """Each order (replacements too) against its prediction, and one claim per lost parcel."""
+    ledger = sims.market.ledger()
+    for plan in everyone:
         outcome = outcomes.get(plan.order_id)
-        if isinstance(outcome, OrderOutcome):
-            history = await client.get_workflow_handle(_wid(plan)).fetch_history()
-            report.checks.append(
-                check_order(
-                    plan,
-                    outcome,
-                    history,
-                    ledger=ledger,
-                    scale=config.scale,
-                    tolerance=config.tolerance,
-                )
-            )
-        else:
+        if not isinstance(outcome, OrderOutcome):
             report.errors.append(f"{plan.order_id} ({plan.path.name}) did not end: {outcome}")
+            continue
+        history = await client.get_workflow_handle(_wid(plan)).fetch_history()
+        report.checks.append(
+            check_order(
+                plan,
+                outcome,
+                history,
+                ledger=ledger,
+                scale=config.scale,
+                tolerance=config.tolerance,
+            )
+        )
+    for plan in everyone:
+        if plan.replacement is not None:
+            lost = plan.numbers[0]
+            filed = len(sims.claims.filings(lost))
+            report.claims_filed += filed
+            if filed != 1:
+                report.errors.append(f"{plan.order_id}: {filed} claims filed on {lost}, not 1")
 
 
 def _wid(plan: Plan) -> str:

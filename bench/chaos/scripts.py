@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from domain.commands import CheckCarrier, Command
+from domain.commands import CheckCarrier, Command, OpenCarrierClaim, StartReship
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
@@ -52,10 +52,14 @@ class Act(StrEnum):
     DISPUTE = "dispute"
     RESPOND = "respond"
     REFUND = "partial_refund"
+    RESHIP = "reship"
     ACCEPT = "accept"
+    LOST = "lost"
+    """The carrier reports the parcel lost (17TRACK ``Exception_Lost``)."""
 
 
-COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND})
+COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND, Act.RESHIP})
+RESHIP_CARRIER = "yanwen"
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,23 @@ PATHS = (
     ),
     Path("dispute_no_response", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DISPUTE))),
     Path("dispute_no_solution", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DISPUTE), (8, A.RESPOND))),
+    Path(
+        "lost_and_reshipped",
+        _steps(
+            (1, A.SHIP),
+            (3, A.SCAN),
+            (5, A.LOST),
+            (7, A.DISPUTE),
+            (10, A.RESPOND),
+            (13, A.RESHIP),
+            (16, A.ACCEPT),
+        ),
+    ),
 )
 """Every path; the clocks below put each step at least ``MARGIN`` from each deadline."""
+REPLACEMENT = Path("replacement", _steps((0, A.SHIP), (4, A.SCAN), (7, A.DELIVER), (10, A.CONFIRM)))
+"""The reshipped parcel's own order (R16): it ships itself at its start (offline), then the
+driver delivers it, from the moment the reship was proposed."""
 
 
 def policy(scale: float) -> Policy:
@@ -127,17 +146,25 @@ class Plan:
     """Seconds (before scaling) after the run's start at which the order is created."""
     dispute_id: str | None = None
     created_at: datetime | None = None
+    replacement_of: str | None = None
+    """For a reshipped parcel's order: the workflow id of the order it replaces."""
+    replacement: Plan | None = None
+    """The replacement order a reship started (set when the reship was proposed)."""
 
     def facts(self, created_at: datetime, scale: float) -> OrderFacts:
-        """The order as its creation hook describes it (paid at its creation)."""
+        """The order as its creation hook describes it (paid at its creation); a replacement
+        as the order it replaces starts it (no ETA, shipped offline, linked)."""
+        replacing = self.replacement_of is not None
         return OrderFacts(
             marketplace="aliexpress",
             order_id=self.order_id,
             seller_id=self.seller_id,
             total=TOTAL,
             paid_at=created_at,
-            eta=created_at + timedelta(days=20),
+            eta=None if replacing else created_at + timedelta(days=20),
             policy=policy(scale),
+            platform_supports_withdrawal=not replacing,
+            reship_of=self.replacement_of,
         )
 
     def event(self, index: int, at: datetime) -> Event:
@@ -146,6 +173,8 @@ class Plan:
         ships = sum(1 for s in self.path.steps[:index] if s.act is Act.SHIP)
         event_id = f"chaos:{self.order_id}:{index}"
         match act:
+            case Act.SHIP if self.replacement_of is not None:
+                return UploadTracking(carrier=RESHIP_CARRIER, tracking_number=self.numbers[0])
             case Act.SHIP:
                 return UploadTracking(carrier=CARRIER, tracking_number=self.numbers[ships])
             case Act.WITHDRAW:
@@ -157,9 +186,20 @@ class Plan:
                 return ProposeSolution(
                     solution=Solution(kind=SolutionKind.PARTIAL_REFUND, refund=refund)
                 )
+            case Act.RESHIP:
+                reship = Solution(
+                    kind=SolutionKind.RESHIP,
+                    reship_carrier=RESHIP_CARRIER,
+                    reship_tracking_number=self.numbers[-1],
+                )
+                return ProposeSolution(solution=reship)
             case Act.SCAN:
                 return CarrierScanned(
                     event_id=event_id, at=at, status="picked_up", code="PU", location="Yiwu"
+                )
+            case Act.LOST:
+                return CarrierScanned(
+                    event_id=event_id, at=at, status="exception", code="Exception_Lost"
                 )
             case Act.DELIVER:
                 proof = ProofOfDelivery(signer="front desk", photo_url="https://pod.example/1.jpg")
@@ -186,8 +226,10 @@ class Prediction:
 
 
 def side_effect_keys(commands: tuple[Command, ...]) -> set[str]:
-    """The idempotency keys of the platform writes among ``commands``."""
-    return {c.idempotency_key for c in commands if not isinstance(c, CheckCarrier)}
+    """The idempotency keys of the platform writes among ``commands`` (a carrier check is a
+    read; a reship and a claim start workflows, checked apart)."""
+    not_platform = (CheckCarrier, StartReship, OpenCarrierClaim)
+    return {c.idempotency_key for c in commands if not isinstance(c, not_platform)}
 
 
 def simulate(plan: Plan, created_at: datetime, scale: float) -> tuple[Order, frozenset[str]]:

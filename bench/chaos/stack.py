@@ -71,8 +71,8 @@ class WorkerProcess:
 
     address: str
     task_queue: str
-    market_url: str
-    carrier_url: str
+    urls: list[str]
+    """The marketplace, carrier and claims simulators' base URLs."""
     log: Path
     process: subprocess.Popen[str] | None = None
     started: int = 0
@@ -83,7 +83,7 @@ class WorkerProcess:
         args = [sys.executable, "-m", "bench.chaos.worker", self.address, self.task_queue]
         with self.log.open("a") as err:
             self.process = subprocess.Popen(  # noqa: S603, ASYNC220 - our worker; starts at once
-                [*args, self.market_url, self.carrier_url],
+                [*args, *self.urls],
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,

@@ -1,12 +1,14 @@
-"""The chaos run, small (issue 7): orders on every path through a worker SIGKILL, a dev-server
-kill and restart on the same database file, and simulators injecting 5xx, 429, stalls and
-execute-then-drop. ``make chaos`` runs the full one (300 orders, 10 kills, 3 restarts)."""
+"""The chaos run, small (issue 7): orders on every path (a lost parcel reshipped and claimed
+too) through worker SIGKILLs, a dev-server kill and restart on the same database file, and
+simulators injecting 5xx, 429, stalls and execute-then-drop. ``make chaos`` runs the full one
+(300 orders, 10 kills, 3 restarts)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench.chaos.run import ChaosConfig, run
+from bench.chaos.scripts import PATHS
 
 pytestmark = pytest.mark.temporal
 
@@ -14,7 +16,7 @@ pytestmark = pytest.mark.temporal
 async def test_a_small_chaos_run_loses_nothing_and_fires_each_deadline_once() -> None:
     config = ChaosConfig(
         seed=20261122,
-        orders=21,
+        orders=3 * len(PATHS),
         worker_kills=2,
         server_restarts=1,
         scale=0.8,
@@ -25,6 +27,8 @@ async def test_a_small_chaos_run_loses_nothing_and_fires_each_deadline_once() ->
     summary = report.summary()
     assert report.failures == [], summary
     assert summary["orders"] == config.orders
+    assert summary["replacement_orders"] == 3  # each reship's parcel followed to delivery
+    assert summary["claims_filed"] == 3  # one claim per lost parcel, through injected faults
     assert summary["worker_kills"] == 2
     assert summary["server_restarts"] == 1
     assert summary["simulator_faults"] > 0

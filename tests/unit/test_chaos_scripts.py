@@ -12,7 +12,16 @@ from temporalio.client import WorkflowHistory
 from adapters.platform_sim.state import LedgerEntry
 from bench.chaos.check import OrderCheck, check_order
 from bench.chaos.run import ChaosConfig, Report, plans, s10, schedule
-from bench.chaos.scripts import MARGIN, PATHS, Path, Plan, predict, simulate, slack
+from bench.chaos.scripts import (
+    MARGIN,
+    PATHS,
+    REPLACEMENT,
+    Path,
+    Plan,
+    predict,
+    simulate,
+    slack,
+)
 from domain.order import TimelineEntry
 from domain.states import OrderState
 from domain.tracking_numbers import TrackingNumberOk, check_tracking_number
@@ -23,16 +32,29 @@ T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 def plan_for(path: Path, seed: int = 1) -> Plan:
     rng = random.Random(seed)  # noqa: S311 - reproducible numbers
-    return Plan(
-        "5550001", "seller-1", path, [s10(rng), s10(rng)], 0.0, dispute_id="77", created_at=T0
-    )
+    numbers = [s10(rng), s10(rng), s10(rng, "UG")]
+    return Plan("5550001", "seller-1", path, numbers, 0.0, dispute_id="77", created_at=T0)
 
 
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*PATHS, REPLACEMENT], ids=lambda p: p.name)
 def test_every_script_ends_and_keeps_its_steps_clear_of_the_clocks(path: Path) -> None:
     plan = plan_for(path)
+    if path is REPLACEMENT:
+        plan.replacement_of = "order-aliexpress-5550001"
     assert predict(plan, T0, 1.0).state.is_terminal
     assert slack(plan, T0, 1.0) >= MARGIN
+
+
+def test_a_lost_parcel_reshipped_is_messaged_and_its_replacement_ships_offline() -> None:
+    lost = next(p for p in PATHS if p.name == "lost_and_reshipped")
+    parent = predict(plan_for(lost), T0, 1.0)
+    assert parent.state is OrderState.DISPUTE_RESOLVED
+    assert "order-aliexpress-5550001:reship:1:message" in parent.keys
+    child = plan_for(REPLACEMENT)
+    child.replacement_of = "order-aliexpress-5550001"
+    replacement = predict(child, T0, 1.0)
+    assert replacement.state is OrderState.COMPLETED
+    assert replacement.keys == frozenset()  # shipped offline: nothing asked of the marketplace
 
 
 def test_the_paths_reach_every_end_and_fire_every_dispute_and_shipping_clock() -> None:
@@ -56,14 +78,17 @@ def test_the_paths_reach_every_end_and_fire_every_dispute_and_shipping_clock() -
 
 
 def test_a_run_plans_every_path_evenly_with_valid_numbers_and_a_seeded_schedule() -> None:
-    config = ChaosConfig(seed=3, orders=21, worker_kills=4, server_restarts=2)
+    config = ChaosConfig(seed=3, orders=3 * len(PATHS), worker_kills=4, server_restarts=2)
     first = plans(config, random.Random(3))  # noqa: S311
     again = plans(config, random.Random(3))  # noqa: S311
     assert [p.order_id for p in first] == [p.order_id for p in again]
     assert Counter(p.path.name for p in first) == {p.name: 3 for p in PATHS}
     numbers = [n for p in first for n in p.numbers]
     assert all(
-        isinstance(check_tracking_number("china_post", n), TrackingNumberOk) for n in numbers
+        isinstance(
+            check_tracking_number("yanwen" if n[:2] == "UG" else "china_post", n), TrackingNumberOk
+        )
+        for n in numbers
     )
     assert len({n for p in first for n in p.numbers}) == sum(len(p.numbers) for p in first)
     kills = schedule(config, random.Random(3))  # noqa: S311
