@@ -87,7 +87,7 @@ PATHS = (
     Path("unfulfilled", ()),
     Path("completed", _steps((1, A.SHIP), (3, A.SCAN), (5, A.DELIVER), (7, A.CONFIRM))),
     Path(
-        "withdrawn_and_reshipped",
+        "withdrawn_and_reuploaded",
         _steps(
             (1, A.SHIP), (3, A.WITHDRAW), (5, A.SHIP), (7, A.SCAN), (9, A.DELIVER), (11, A.CONFIRM)
         ),

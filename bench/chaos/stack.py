@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workers.dev import temporal_binary
 from workflows.search_attributes import dev_server_args
@@ -51,18 +52,11 @@ class DevServer:
 
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to flush or say goodbye."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+        kill(self.process)
 
     def stop(self) -> None:
         """A clean stop at the end of the run."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop(self.process)
 
 
 @dataclass
@@ -98,9 +92,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """SIGKILL mid-flight: activities and workflow tasks in progress are abandoned."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
+        kill(self.process)
 
     async def keep_alive(self) -> None:
         """Restart the worker if it ever exits on its own (and remember that it did)."""
@@ -113,12 +105,24 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """A clean stop at the end of the run."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop(self.process)
+
+
+def kill(process: subprocess.Popen[Any] | None) -> None:
+    """SIGKILL ``process`` if it runs, and reap it."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+def stop(process: subprocess.Popen[Any] | None) -> None:
+    """SIGTERM ``process`` if it runs; SIGKILL it if it is still there 30 s later."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill(process)
 
 
 async def wait_until(probe: Callable[[], Awaitable[object]], within: float = READY_WITHIN) -> None:
