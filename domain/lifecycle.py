@@ -399,6 +399,9 @@ def _delivered(order: Order, event: ParcelDelivered, now: datetime) -> None:
 
 
 def _dispute_opened(order: Order, event: DisputeOpened, now: datetime) -> None:
+    known = order.dispute
+    if known is not None and known.dispute_id == event.dispute_id:
+        return  # the same dispute again: its webhook and the platform's list both report it
     _note(order, event.at, "buyer", "dispute_opened", event.reason.value, event_id=event.event_id)
     if (order.state, event.kind) not in TRANSITIONS:
         order.notices.append(f"dispute {event.dispute_id} opened while {order.state.value}")

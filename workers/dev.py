@@ -31,7 +31,12 @@ from workers.config import TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.orders import Orders
 from workers.temporal_client import connect
-from workers.worker import build_worker, ensure_tracking_poller, stop_on_signals
+from workers.worker import (
+    build_worker,
+    ensure_dispute_poller,
+    ensure_tracking_poller,
+    stop_on_signals,
+)
 from workflows.search_attributes import dev_server_args
 
 READY = "parcelflow dev: ready"
@@ -170,6 +175,7 @@ async def run(cfg: DevConfig) -> int:
             )
             await running.enter_async_context(worker)
             await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
+            await ensure_dispute_poller(client, cfg.task_queue)
             reached = await demo.feed(orders, market) if cfg.demo else []
             _banner(
                 cfg,

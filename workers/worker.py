@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, UnconfiguredTracking
 from activities.claims import ClaimActivities, UnconfiguredClaims
+from activities.disputes import DisputeActivities
 from activities.evidence import EvidenceActivities
 from activities.health import HealthActivities
 from activities.numbers import NumberActivities
@@ -33,6 +34,7 @@ from workers.config import ClaimsSettings, TemporalSettings
 from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect
 from workflows.carrier_claim import CarrierClaimWorkflow
+from workflows.dispute_poller import DISPUTE_POLLER_ID, DisputePollerInput, DisputePollerWorkflow
 from workflows.number_hold import NumberHoldWorkflow
 from workflows.order import OrderWorkflow
 from workflows.store_health import StoreHealthWorkflow
@@ -65,10 +67,12 @@ def build_worker(
             StoreHealthWorkflow,
             TrackingPollerWorkflow,
             CarrierClaimWorkflow,
+            DisputePollerWorkflow,
         ],
         activities=[
             *PlatformActivities(platform).all(),
             EvidenceActivities(platform).upload,
+            DisputeActivities(platform, client, task_queue).poll,
             numbers.claim,
             numbers.release,
             carrier.check,
@@ -85,6 +89,17 @@ async def ensure_tracking_poller(client: Client, task_queue: str, batch_size: in
         TrackingPollerWorkflow.run,
         PollerInput(polling=PollingPolicy(batch_size=batch_size)),
         id=f"{POLLER_ID}-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_dispute_poller(client: Client, task_queue: str) -> None:
+    """Start the singleton dispute poller of ``task_queue`` unless it already runs."""
+    await client.start_workflow(
+        DisputePollerWorkflow.run,
+        DisputePollerInput(),
+        id=f"{DISPUTE_POLLER_ID}-{task_queue}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
@@ -160,6 +175,7 @@ async def run_worker(
     async with worker:
         if tracking is not None:
             await ensure_tracking_poller(client, task_queue, tracking.batch_size)
+        await ensure_dispute_poller(client, task_queue)
         log.info("worker started", tracking=tracking is not None, claims_api=claims is not None)
         await stop.wait()
         log.info("worker stopping: finishing running tasks")

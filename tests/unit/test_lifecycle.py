@@ -492,3 +492,13 @@ def test_a_reship_with_a_malformed_number_is_refused_and_sends_nothing() -> None
     decision = decide(disputed(D), ProposeSolution(solution=reship), D + H)
     assert decision.refusal is R.INVALID_NUMBER
     assert decision.commands == ()
+
+
+def test_the_same_dispute_reported_twice_by_webhook_and_by_polling_is_one_dispute() -> None:
+    opened = U + timedelta(hours=5)
+    order = disputed(opened)
+    again = DisputeOpened(event_id="platform-dispute-opened:D1", at=opened, dispute_id="D1")
+    later = ok(decide(order, again, opened + timedelta(minutes=10)))
+    assert later.dispute == order.dispute
+    assert [e.kind for e in later.timeline].count("dispute_opened") == 1
+    assert later.notices == order.notices
