@@ -38,6 +38,15 @@ PLATFORM_RETRY = RetryPolicy(
 )
 PLATFORM_CALL = timedelta(seconds=30)
 TEMPORAL_CALL = timedelta(seconds=10)
+TEMPORAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=2),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+"""A local call to our own Temporal cluster holds the order's workflow task while it retries:
+it retries at least every 2 s, so that once the cluster is back the order moves within
+seconds (a back-off grown during an outage would keep its clocks and commands waiting)."""
 T = TypeVar("T")
 LOCAL_CALLS_PATCH = "local-calls"
 PLATFORM_HEARTBEAT = timedelta(seconds=10)
@@ -143,7 +152,7 @@ async def _temporal_call(
     """
     if workflow.patched(LOCAL_CALLS_PATCH):
         await workflow.execute_local_activity_method(
-            method, arg, start_to_close_timeout=TEMPORAL_CALL, retry_policy=PLATFORM_RETRY
+            method, arg, start_to_close_timeout=TEMPORAL_CALL, retry_policy=TEMPORAL_RETRY
         )
         return
     await workflow.execute_activity_method(
