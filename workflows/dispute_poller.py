@@ -11,22 +11,14 @@ from typing import Final
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disputes import DisputeActivities
-    from activities.errors import NON_RETRYABLE
+    from workflows.tracking_poller import TRACKING_RETRY as POLL_RETRY  # same: next poll retries
 
 DISPUTE_POLLER_ID: Final = "dispute-poller"
 """A singleton: one workflow with this id (and the task queue's name) per namespace."""
-POLL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=5,  # then the next poll tries again
-    non_retryable_error_types=NON_RETRYABLE,
-)
 KEEP_KNOWN = 5_000
 """Dispute ids remembered (newest last): more than a store has open at once."""
 
