@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import beating
+from activities.platform import before_write
 from domain.ports import Evidence, Platform
 
 
@@ -17,6 +18,5 @@ class EvidenceActivities:
     @activity.defn(name="platform.upload_evidence")
     async def upload(self, dispute_id: str, evidence: Evidence, key: str) -> str:
         """Attach ``evidence`` to the dispute; returns the platform's id or URL for it."""
-        if activity.info().attempt > 1:
-            self._platform.may_have_landed(key)
+        before_write(self._platform, key)
         return await beating(self._platform.upload_evidence(dispute_id, evidence, key))

@@ -184,13 +184,21 @@ class Driver:
         """Create the order, then each step at its time (or as soon as the previous is done)."""
         await self.sleep_until(plan.start)
         created_at = datetime.now(UTC).replace(microsecond=0)
-        since = time.monotonic() - (datetime.now(UTC) - created_at).total_seconds()
         plan.created_at = created_at
         facts = plan.facts(created_at, self.config.scale)
         self.market.add_order(plan.order_id, eta=facts.eta or created_at, total=facts.total)
         await _retrying(lambda: self.orders.create(facts))
         handle = self.client.get_workflow_handle(facts.workflow_id, result_type=OrderOutcome)
+        await self.steps(plan, handle)
+
+    async def steps(self, plan: Plan, handle: WorkflowHandle[Any, Any]) -> None:
+        """Each step of ``plan`` at its offset from the order's creation (or as soon as the
+        previous one is done); a replacement's upload is its own first step, not ours."""
+        assert plan.created_at is not None
+        since = time.monotonic() - (datetime.now(UTC) - plan.created_at).total_seconds()
         for index, step in enumerate(plan.path.steps):
+            if step.act is Act.SHIP and plan.replacement_of is not None:
+                continue  # it ships itself, offline (R16)
             await asyncio.sleep(max(0.0, since + step.at * self.config.scale - time.monotonic()))
             await self.act(plan, handle, index)
 
@@ -231,12 +239,7 @@ class Driver:
         view = await _retrying(started)
         assert isinstance(view, OrderView)
         child.created_at = view.order.facts.paid_at
-        since = time.monotonic() - (datetime.now(UTC) - child.created_at).total_seconds()
-        for index, step in enumerate(child.path.steps):
-            if step.act is Act.SHIP:
-                continue  # it ships itself, offline (R16)
-            await asyncio.sleep(max(0.0, since + step.at * self.config.scale - time.monotonic()))
-            await self.act(child, handle, index)
+        await self.steps(child, handle)
 
     async def command(self, handle: WorkflowHandle[Any, Any], event: Event, update_id: str) -> None:
         """A seller command; the same update id on every retry (Temporal runs it once)."""
