@@ -12,7 +12,12 @@ def hold_id(carrier: str, number: str) -> str:
 
 @workflow.defn(name="TrackingNumberHold")
 class NumberHoldWorkflow:
-    """Open while an order holds the number; Temporal's unique workflow ids make claims atomic."""
+    """Open while an order holds the number; Temporal's unique workflow ids make claims atomic.
+
+    Claims start it with a ten-year start delay and release it by terminating the held run
+    (``activities.numbers``), so no worker runs it; its code serves the holds started before
+    that, which still wait here for their ``release`` signal.
+    """
 
     @workflow.init
     def __init__(self, holder: str) -> None:
