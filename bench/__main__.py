@@ -16,7 +16,7 @@ import structlog
 
 from bench import paths, polling_model, replay
 from bench.children import worker_process
-from bench.history import actions
+from bench.history import actions, activities_run
 from bench.procs import CpuTicks, load_average
 from bench.report import Figure, figure, table, write
 from bench.run import Run, Sizes
@@ -53,8 +53,9 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, object]]:
         ):
             warm = await paths.run_orders(client, order.task_queue, 1)
             happy: Counter[str] = actions(warm.histories[0])
-            await paths.run_bare(client, bare.task_queue, 1, happy["activities"])
-            run = Run(client, address, bare, order, happy["activities"], sizes, "bench-ingest")
+            activities = activities_run(warm.histories[0])
+            await paths.run_bare(client, bare.task_queue, 1, activities)
+            run = Run(client, address, bare, order, activities, sizes, "bench-ingest")
             for rep in range(REPETITIONS):
                 print(f"repetition {rep + 1}/{REPETITIONS}", file=sys.stderr, flush=True)
                 await run.repetition(rep, histories)
@@ -130,7 +131,7 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, object]]:
         "at": datetime.now(UTC).isoformat(),
         "repetitions": REPETITIONS,
         "sizes": vars(sizes),
-        "activities_per_happy_path": happy["activities"],
+        "activities_per_happy_path": activities,
         "happy_path_actions": dict(happy),
         "histories_replayed": len(histories),
         "model": vars(model),
