@@ -16,9 +16,9 @@ import structlog
 
 from bench import paths, polling_model, replay
 from bench.children import worker_process
-from bench.history import actions, activities_run
+from bench.history import actions, activities_run, path_costs
 from bench.procs import CpuTicks, load_average
-from bench.report import Figure, figure, table, write
+from bench.report import Figure, figure, grid, table, write
 from bench.run import Run, Sizes
 from bench.server import dev_server
 from domain.polling import PollingPolicy
@@ -143,6 +143,34 @@ async def measure(sizes: Sizes) -> tuple[list[Figure], dict[str, object]]:
     return figures, meta
 
 
+def path_table(costs: dict[str, dict[str, int]]) -> str:
+    """One line per path: events, billable actions and where they come from."""
+    rows: list[tuple[str, ...]] = [("path (committed history)", "events", "actions", "of which")]
+    for path, cost in costs.items():
+        kinds = {k: v for k, v in cost.items() if k not in ("events", "actions")}
+        rows.append((path, str(cost["events"]), str(cost["actions"]), _kinds(kinds)))
+    return grid(rows)
+
+
+SHORT = {
+    "started": "start",
+    "signals": "signal",
+    "updates": "update",
+    "activities": "activity",
+    "local_activity_tasks": "local",
+    "timers": "timer",
+    "search_attribute_upserts": "upsert",
+    "children": "child",
+}
+"""Short names for the table; the kinds not listed are actions caused in other workflows."""
+
+
+def _kinds(kinds: dict[str, int]) -> str:
+    here = [f"{SHORT[k]} {kinds[k]}" for k in SHORT if kinds.get(k)]
+    elsewhere = sum(v for k, v in kinds.items() if k not in SHORT)
+    return ", ".join(here + ([f"elsewhere {elsewhere}"] if elsewhere else []))
+
+
 def main() -> None:
     """Run, print the table, write ``bench/results.json``."""
     _quiet_logs()
@@ -150,6 +178,9 @@ def main() -> None:
     figures, meta = asyncio.run(measure(Sizes()))
     meta["seconds"] = round(time.perf_counter() - started, 1)
     print(table(figures))
+    costs = path_costs(replay.current())
+    meta["paths"] = costs
+    print("\n(d) and (i) on every path\n" + path_table(costs))
     flagged = [f.key for f in figures if f.flagged]
     print(f"\nCPU steal > 1 % in: {', '.join(flagged)}" if flagged else "\nno CPU steal flagged")
     write(RESULTS, figures, meta)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,15 @@ def committed() -> list[WorkflowHistory]:
         WorkflowHistory.from_json(f"replay-{path.stem}", path.read_text())
         for path in sorted(HISTORIES.glob("*.json"))
     ]
+
+
+def current() -> dict[str, WorkflowHistory]:
+    """The committed history of each path as today's code writes it (no ``-vN`` suffix)."""
+    return {
+        path.stem: WorkflowHistory.from_json(path.stem, path.read_text())
+        for path in sorted(HISTORIES.glob("*.json"))
+        if not re.search(r"-v\d+$", path.stem)
+    }
 
 
 async def replay_rate(histories: list[WorkflowHistory]) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import median
@@ -79,7 +79,12 @@ def table(figures: list[Figure]) -> str:
     rows += [
         (f.label, f"{_number(f.value)} {f.unit}".strip(), f.target, _verdict(f)) for f in figures
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return grid(rows)
+
+
+def grid(rows: Sequence[tuple[str, ...]]) -> str:
+    """``rows`` (the first one a header) as a fixed-width table."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)
