@@ -23,7 +23,7 @@ from bench.run import Run, Sizes
 from bench.server import dev_server
 from domain.polling import PollingPolicy
 
-REPETITIONS = 3
+REPETITIONS = 5
 RESULTS = Path(__file__).parent / "results.json"
 
 
