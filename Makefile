@@ -36,7 +36,7 @@ unit: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# The "Prove it" figures (not part of `make test`): one local dev server, ~4 minutes.
+# The "Prove it" figures (not part of `make test`): one local dev server, ~6 minutes.
 .PHONY: bench
 bench: $(STAMP)
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m bench

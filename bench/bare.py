@@ -17,8 +17,12 @@ class BareWorkflow:
     """As many activities as an order's happy path, and no domain at all."""
 
     @workflow.run
-    async def run(self, activities: int) -> int:
-        """Run ``activities`` no-op activities one after another."""
+    async def run(self, activities: int, local: int = 0) -> int:
+        """Run ``activities`` no-op activities one after another, then ``local`` local ones."""
         for _ in range(activities):
             await workflow.execute_activity(noop, start_to_close_timeout=timedelta(seconds=30))
-        return activities
+        for _ in range(local):
+            await workflow.execute_local_activity(
+                noop, start_to_close_timeout=timedelta(seconds=30)
+            )
+        return activities + local

@@ -83,13 +83,15 @@ async def run_orders(client: Client, task_queue: str, count: int) -> Batch:
     return Batch(count, seconds, await _histories(client, ids))
 
 
-async def run_bare(client: Client, task_queue: str, count: int, activities: int) -> Batch:
-    """``count`` bare workflows of ``activities`` no-op activities at once."""
+async def run_bare(
+    client: Client, task_queue: str, count: int, activities: int, local: int = 0
+) -> Batch:
+    """``count`` bare workflows of ``activities`` no-op activities (and ``local`` local ones)."""
     ids = [f"bare-{uuid.uuid4().hex[:12]}" for _ in range(count)]
 
     async def one(workflow_id: str) -> None:
         await client.execute_workflow(
-            BareWorkflow.run, activities, id=workflow_id, task_queue=task_queue
+            BareWorkflow.run, args=[activities, local], id=workflow_id, task_queue=task_queue
         )
 
     started = time.perf_counter()

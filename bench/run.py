@@ -40,6 +40,8 @@ class Run:
     bare: WorkerProcess
     order: WorkerProcess
     activities: int
+    local: int
+    """Of the order's ``activities``, those it runs as local activities."""
     sizes: Sizes
     ingest_queue: str
     samples: defaultdict[str, Samples] = field(default_factory=lambda: defaultdict(Samples))
@@ -56,14 +58,23 @@ class Run:
         self.samples[f"{prefix}_events"].add(_median_of(batch.histories, _events), steal)
         self.samples[f"{prefix}_actions"].add(_median_of(batch.histories, _actions), steal)
 
-    async def _bare(self) -> tuple[paths.Batch, float]:
+    async def _bare(self, *, same_kinds: bool = False) -> tuple[paths.Batch, float]:
+        """Bare workflows running as many no-op activities as the order, all scheduled on the
+        task queue; or, ``same_kinds``, as many of each kind (scheduled and local) as the order."""
+        local = self.local if same_kinds else 0
         cpu = self.bare.cpu()
         batch, steal = await self._timed(
             lambda: paths.run_bare(
-                self.client, self.bare.task_queue, self.sizes.workflows, self.activities
+                self.client,
+                self.bare.task_queue,
+                self.sizes.workflows,
+                self.activities - local,
+                local,
             )
         )
-        self._paths("bare", batch, self.bare.cpu() - cpu, steal)
+        self._paths(
+            "bare_same_kinds" if same_kinds else "bare", batch, self.bare.cpu() - cpu, steal
+        )
         return batch, steal
 
     async def _orders(self) -> tuple[paths.Batch, float]:
@@ -90,11 +101,18 @@ class Run:
         that a drift of the machine's load does not favour one side."""
         forward = rep % 2 == 0
         if forward:
-            (bare, steal_a), (orders, steal_b) = await self._bare(), await self._orders()
+            bare, steal_a = await self._bare()
+            orders, steal_b = await self._orders()
+            kinds, steal_k = await self._bare(same_kinds=True)
         else:
-            (orders, steal_b), (bare, steal_a) = await self._orders(), await self._bare()
+            kinds, steal_k = await self._bare(same_kinds=True)
+            orders, steal_b = await self._orders()
+            bare, steal_a = await self._bare()
         self.samples["order_vs_bare"].add(
             orders.per_second / bare.per_second, max(steal_a, steal_b)
+        )
+        self.samples["order_vs_bare_same_kinds"].add(
+            orders.per_second / kinds.per_second, max(steal_k, steal_b)
         )
 
         seam = Orders(self.client, self.ingest_queue)
