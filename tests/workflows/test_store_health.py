@@ -31,6 +31,8 @@ from workflows.store_health import (
     StoreHealthInput,
     StoreHealthWorkflow,
     WithdrawalRecord,
+    pack,
+    record_key,
     store_workflow_id,
 )
 
@@ -179,6 +181,44 @@ async def test_records_survive_continue_as_new(env: WorkflowEnvironment) -> None
         health = await s.health()
         assert (health.withdrawals, health.withdrawal_rate.total) == (5, 12)
         assert (await s.handle.describe()).run_id != first.first_execution_run_id
+
+
+async def test_a_large_stores_records_are_carried_packed_under_the_payload_limit(
+    env: WorkflowEnvironment,
+) -> None:
+    """12,000 orders shipped this month: 24,000 records, 4 MB as a dict (past the 2 MB payload
+    limit that continue-as-new's input must respect), carried packed and counted again."""
+    orders = 12_000
+    async with store(env) as s:
+        records: dict[str, HealthRecord] = {}
+        for i in range(orders):
+            at = s.month + timedelta(minutes=i)
+            shipped = ShippedRecord(seller_id=s.seller_id, order_id=f"{8_100_000 + i}", at=at)
+            parcel = ParcelRecord(
+                seller_id=s.seller_id,
+                order_id=shipped.order_id,
+                carrier_line="china_post",
+                promised_at=at + timedelta(days=20),
+                delivered_at=at + timedelta(days=9),
+            )
+            records |= {record_key(shipped): shipped, record_key(parcel): parcel}
+        assert (
+            len(json.dumps({k: r.model_dump(mode="json") for k, r in records.items()})) > 2 * 2**20
+        )
+        assert len(pack(records)) < 2**19  # also under the server's 512 KB warning
+        with env.with_time_skipping_disabled():
+            first = await env.client.start_workflow(
+                StoreHealthWorkflow.run,
+                StoreHealthInput(
+                    seller_id=s.seller_id, continue_as_new_after=8, packed=pack(records)
+                ),
+                id=store_workflow_id(s.seller_id),
+                task_queue=s.task_queue,
+            )
+        await s.withdrawals(3)
+        health = await s.health()
+        assert (await s.handle.describe()).run_id != first.first_execution_run_id
+        assert (health.withdrawals, health.withdrawal_rate.total) == (3, orders)
 
 
 async def test_health_gauges_are_exported_with_the_sdk_metrics(env: WorkflowEnvironment) -> None:
