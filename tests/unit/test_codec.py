@@ -1,10 +1,13 @@
-"""The payload codec: AES-GCM round trips, key rotation, tampering, and the UI's codec server."""
+"""The payload codecs: compression of large payloads, AES-GCM round trips, key rotation,
+tampering, and the UI's codec server."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -14,7 +17,18 @@ from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 
 from adapters.asgi_server import serve_in_thread
 from domain.errors import InvalidInput
-from workers.codec import ENCODING, KEY_ID, CodecError, EncryptionCodec, data_converter
+from domain.polling import Parcel
+from workers.codec import (
+    COMPRESS_ABOVE,
+    COMPRESSED,
+    ENCODING,
+    KEY_ID,
+    ChainCodec,
+    CodecError,
+    CompressionCodec,
+    EncryptionCodec,
+    data_converter,
+)
 from workers.codec_server import CodecSettings, create_app
 from workers.config import TemporalSettings
 
@@ -131,13 +145,68 @@ def test_the_keys_are_read_from_the_environment_and_never_printed() -> None:
     assert TemporalSettings.from_env({}).codec_keys is None
 
 
-def test_the_encrypting_converter_also_encodes_failure_messages() -> None:
-    codec = EncryptionCodec([OLD_KEY])
-    converter = data_converter(codec)
+async def test_the_encrypting_converter_also_encodes_failure_messages() -> None:
+    converter = data_converter(EncryptionCodec([OLD_KEY]))
 
-    assert converter.payload_codec is codec
     assert isinstance(converter.failure_converter, DefaultFailureConverterWithEncodedAttributes)
-    assert data_converter(None).payload_codec is None
+    assert converter.payload_codec is not None
+    [sealed] = await converter.payload_codec.encode([plain()])
+    assert sealed.metadata[KEY_ID] == b"k1"
+    plain_converter = data_converter(None)
+    assert not isinstance(
+        plain_converter.failure_converter, DefaultFailureConverterWithEncodedAttributes
+    )
+
+
+def parcels(count: int) -> list[Parcel]:
+    at = datetime(2026, 11, 22, tzinfo=UTC)
+    return [
+        Parcel(
+            workflow_id=f"order-aliexpress-{8_100_000_000 + i * 7919}",
+            carrier="china_post",
+            number=f"RR{100_000_000 + i * 37:09d}CN",
+            state="in_transit",
+            uploaded_at=at + timedelta(seconds=i * 13),
+        )
+        for i in range(count)
+    ]
+
+
+async def test_a_listing_of_40000_parcels_fits_under_the_2_mb_payload_limit_once_compressed() -> (
+    None
+):
+    listing = parcels(40_000)
+    converter = data_converter(None)
+    [raw] = converter.payload_converter.to_payloads([listing])
+    assert raw.ByteSize() > 6 * 2**20  # three times what Temporal accepts
+
+    [encoded] = await converter.encode([listing])
+    assert encoded.metadata["encoding"] == COMPRESSED
+    assert encoded.ByteSize() < 2**20
+    assert await converter.decode([encoded], [list[Parcel]]) == [listing]
+
+
+async def test_small_payloads_stay_readable_and_incompressible_ones_as_they_are() -> None:
+    codec = CompressionCodec()
+    small = plain()
+    noise = plain(os.urandom(COMPRESS_ABOVE * 2))
+
+    assert await codec.encode([small, noise]) == [small, noise]
+
+
+async def test_compressed_then_encrypted_and_back_and_a_corrupt_one_is_named() -> None:
+    chain = ChainCodec(CompressionCodec(), EncryptionCodec([OLD_KEY]))
+    large = plain(json.dumps([{"buyer_name": "Zhang Wei", "n": i} for i in range(9_000)]).encode())
+
+    [sealed] = await chain.encode([large])
+    assert sealed.metadata["encoding"] == ENCODING
+    assert sealed.ByteSize() < large.ByteSize() / 4
+    assert b"Zhang" not in sealed.SerializeToString()
+    assert await chain.decode([sealed]) == [large]
+
+    corrupt = Payload(metadata={"encoding": COMPRESSED}, data=b"not zlib")
+    with pytest.raises(CodecError, match="compressed payload is corrupt"):
+        await CompressionCodec().decode([corrupt])
 
 
 @pytest.fixture
