@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,12 +14,15 @@ from domain.polling import (
     PollingPolicy,
     batches,
     due,
+    memo_id,
     new_facts,
     next_wake,
     remembered,
 )
 from domain.ports import CarrierRecord, RawScan
 from domain.states import OrderState
+from workers.codec import data_converter
+from workflows.tracking_poller import PollerInput, PollerMemory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 POLICY = PollingPolicy()
@@ -158,7 +162,17 @@ def test_only_events_not_forwarded_yet_become_facts_with_a_normalised_status() -
             location="Shenzhen",
         ),
     ]
-    assert remembered(["e1"], facts) == ["e1", "e2", "e3"]
+    memory = remembered(["e1"], facts)
+    assert memory == [memo_id("e1"), memo_id("e2"), memo_id("e3")]
+    assert all(len(memo) == 9 for memo in memory)
+    assert new_facts(rec, memory) == []  # what is remembered is not sent again
+    assert remembered(memory, []) == memory
+
+
+def test_a_memory_written_before_memos_still_holds_back_what_it_forwarded() -> None:
+    rec = record(scan("e1", 0, "InfoReceived"), scan("e2", 2, "InTransit_PickedUp"))
+    assert [f.event_id for f in new_facts(rec, ["e1"])] == ["e2"]
+    assert remembered(["e1"], []) == [memo_id("e1")]
 
 
 def test_a_record_with_nothing_new_signals_nothing() -> None:
@@ -187,3 +201,23 @@ def test_a_delivery_without_proof_carries_none() -> None:
     assert facts == [
         ParcelDelivered(event_id="e9", at=NOW + timedelta(hours=200), code="Delivered_Other")
     ]
+
+
+async def test_the_pollers_memory_of_10000_parcels_of_20_scans_fits_in_one_payload() -> None:
+    """Continue-as-new carries the poller's memory in one payload (Temporal refuses over 2 MB):
+    10,000 parcels in flight with 20 forwarded scans each fit, compressed, with room to spare."""
+    seen: dict[str, list[str]] = {}
+    last_polled: dict[str, datetime] = {}
+    for i in range(10_000):
+        key = f"order-aliexpress-{8_100_000_000_000_000 + i * 7_919_177}:china_post:RR{i:09d}CN"
+        scans = [hashlib.sha256(f"{key}|{n}".encode()).hexdigest()[:20] for n in range(20)]
+        seen[key] = remembered(scans, [])
+        last_polled[key] = NOW + timedelta(seconds=i * 97)
+    memory = PollerInput(carried=PollerMemory(seen=seen, last_polled=last_polled))
+
+    converter = data_converter(None)
+    [raw] = converter.payload_converter.to_payloads([memory])
+    [carried] = await converter.encode([memory])
+    assert raw.ByteSize() > 2 * 2**20
+    assert carried.ByteSize() < 0.8 * 2 * 2**20
+    assert await converter.decode([carried], [PollerInput]) == [memory]
