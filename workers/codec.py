@@ -181,14 +181,20 @@ def parse_keys(spec: str) -> list[tuple[str, bytes]]:
     return keys
 
 
-def data_converter(codec: PayloadCodec | None) -> DataConverter:
+def encrypting(codec: EncryptionCodec) -> PayloadCodec:
+    """What the workers apply with encryption on: large payloads compressed, then every payload
+    encrypted (the codec server decodes with the same chain)."""
+    return ChainCodec(CompressionCodec(), codec)
+
+
+def data_converter(codec: EncryptionCodec | None) -> DataConverter:
     """parcelflow's pydantic converter, large payloads compressed; with ``codec`` (encryption),
     payloads (compressed first) and failure messages encrypted."""
     if codec is None:
         return dataclasses.replace(pydantic_data_converter, payload_codec=CompressionCodec())
     return dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=ChainCodec(CompressionCodec(), codec),
+        payload_codec=encrypting(codec),
         # Failure messages and stack traces are payloads too: they can quote inputs.
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

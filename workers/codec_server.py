@@ -25,7 +25,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from domain.errors import InvalidInput
-from workers.codec import ChainCodec, CodecError, CompressionCodec, EncryptionCodec
+from workers.codec import CodecError, EncryptionCodec, encrypting
 from workers.logging import configure_logging
 from workers.worker import EXIT_BAD_CONFIG, exit_process
 
@@ -141,9 +141,7 @@ def main() -> None:
         log.error("bad configuration", problem=str(error))  # noqa: TRY400
         exit_process(EXIT_BAD_CONFIG)
     token = settings.token.get_secret_value() if settings.token else None
-    # As the workers encode: large payloads compressed, then every payload encrypted.
-    chain = ChainCodec(CompressionCodec(), codec)
-    app = create_app(chain, allowed_origins=settings.origins, token=token)
+    app = create_app(encrypting(codec), allowed_origins=settings.origins, token=token)
     log.info("codec server listening", host=settings.host, port=settings.port, keys=codec.key_ids)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 

@@ -28,6 +28,7 @@ from workers.codec import (
     CompressionCodec,
     EncryptionCodec,
     data_converter,
+    encrypting,
 )
 from workers.codec_server import CodecSettings, create_app
 from workers.config import TemporalSettings
@@ -211,7 +212,8 @@ async def test_compressed_then_encrypted_and_back_and_a_corrupt_one_is_named() -
 
 @pytest.fixture
 def codec_server() -> Iterator[str]:
-    app = create_app(EncryptionCodec([NEW_KEY, OLD_KEY]), allowed_origins=[UI_ORIGIN], token=TOKEN)
+    codec = encrypting(EncryptionCodec([NEW_KEY, OLD_KEY]))
+    app = create_app(codec, allowed_origins=[UI_ORIGIN], token=TOKEN)
     with serve_in_thread(app) as url:
         yield url
 
@@ -237,6 +239,20 @@ async def test_the_codec_server_decodes_for_the_ui_to_the_original_payload(
     assert answer.json()["payloads"][0]["metadata"]["encoding"] == (
         base64.b64encode(b"json/plain").decode()
     )
+
+
+async def test_the_codec_server_decodes_a_large_payload_the_workers_compressed_and_encrypted(
+    codec_server: str,
+) -> None:
+    large = plain(json.dumps([{"buyer_name": "Zhang Wei", "n": i} for i in range(9_000)]).encode())
+    codec = data_converter(EncryptionCodec([OLD_KEY])).payload_codec
+    assert codec is not None
+    [sealed] = await codec.encode([large])
+    async with httpx.AsyncClient(base_url=codec_server) as http:
+        answer = await http.post("/decode", json=wire(sealed), headers=AUTH)
+
+    assert answer.status_code == 200
+    assert base64.b64decode(answer.json()["payloads"][0]["data"]) == large.data
 
 
 async def test_the_codec_server_encodes_what_it_decodes(codec_server: str) -> None:
