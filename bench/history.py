@@ -82,7 +82,8 @@ def actions(history: WorkflowHistory) -> Counter[str]:
 def activities_run(history: WorkflowHistory) -> int:
     """Activities the workflow ran, scheduled on a task queue or run locally."""
     types, _ = _local_activities(history)
-    return actions(history)["activities"] + len(types)
+    scheduled = EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    return sum(event.event_type == scheduled for event in history.events) + len(types)
 
 
 def path_costs(histories: dict[str, WorkflowHistory]) -> dict[str, dict[str, int]]:

@@ -28,10 +28,7 @@ def event(kind: EventType.ValueType, marker: str = "", activity: str = "") -> Hi
 
 
 def history(*events: HistoryEvent) -> WorkflowHistory:
-    numbered = [HistoryEvent(event_id=i + 1) for i in range(len(events))]
-    for target, source in zip(numbered, events, strict=True):
-        target.MergeFrom(source)
-    return WorkflowHistory("wf", numbered)
+    return WorkflowHistory("wf", list(events))
 
 
 def upsert(*names: str) -> HistoryEvent:
