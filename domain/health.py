@@ -1,4 +1,11 @@
-"""Seller health (R7, R18): month-to-date withdrawal, void and late rates, warned before limits."""
+"""Seller health (R7, R18): month-to-date withdrawal, void, unfulfilled and late rates, warned
+before limits.
+
+Denominators: the withdrawal rate counts per order *shipped* this month; the void and unfulfilled
+rates count per order the store *dealt with* this month: the distinct orders shipped, voided or
+closed unfulfilled in it (an order shipped, withdrawn and then closed unfulfilled is one order).
+A rate with nothing to count has no data (``HealthLevel.NO_DATA``), never ``ok``.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,18 @@ class HealthLevel(StrEnum):
     OK = "ok"
     WARNING = "warning"
     BREACHED = "breached"
+    NO_DATA = "no_data"
+    """Nothing to count yet (a rate whose total is 0): neither healthy nor unhealthy."""
+
+
+_RANK: dict[HealthLevel, int] = {
+    HealthLevel.OK: 0,
+    HealthLevel.NO_DATA: 1,
+    HealthLevel.WARNING: 2,
+    HealthLevel.BREACHED: 3,
+}
+"""How levels combine into the store's: a figure without data keeps the store from ``ok``, and
+never hides a warning or a breach."""
 
 
 class HealthThresholds(BaseModel):
@@ -37,6 +56,10 @@ class HealthThresholds(BaseModel):
     void_rate_limit: Share = Decimal("0.015")
     """R7: an order-void rate over this costs search traffic."""
     void_rate_warning: Share = Decimal("0.012")
+    unfulfilled_rate_limit: Share = Decimal("0.02")
+    """R3a/R7: orders closed unfulfilled (AliExpress's "未发货"), 2 % or more breaches. DOMAIN.md
+    gives no figure: this limit and its warning are ours."""
+    unfulfilled_rate_warning: Share = Decimal("0.015")
     late_share_limit: Share = Decimal("0.15")
     """R18: a carrier line late on more than this share of parcels is taken offline."""
     late_share_warning: Share = Decimal("0.12")
@@ -63,7 +86,17 @@ class ShippedOrder(BaseModel):
 
 
 class VoidedOrder(BaseModel):
-    """An order the store voided (cancelled after payment)."""
+    """An order voided (R7): cancelled at the buyer's request with the seller's consent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    store_id: str
+    order_id: str
+    at: AwareDatetime
+
+
+class UnfulfilledOrder(BaseModel):
+    """An order the platform closed unfulfilled: not shipped within the handling time (R3a)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -84,7 +117,8 @@ class Parcel(BaseModel):
 
 
 class Rate(BaseModel):
-    """``count`` out of ``total``, with its level against the thresholds."""
+    """``count`` out of ``total``, with its level against the thresholds (``no_data`` when
+    ``total`` is 0)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -108,16 +142,27 @@ class StoreHealth(BaseModel):
     withdrawals: int
     withdrawals_level: HealthLevel
     withdrawal_rate: Rate
+    """Withdrawals per order shipped this month."""
     void_rate: Rate
+    """Orders voided per order dealt with this month (shipped, voided or closed unfulfilled)."""
     late_share: dict[str, Rate]
+    unfulfilled_rate: Rate = Rate(count=0, total=0, level=HealthLevel.NO_DATA)
+    """Orders closed unfulfilled per order dealt with this month. Its default reads the answer
+    of a worker from before this figure existed."""
 
     @property
     def level(self) -> HealthLevel:
-        """The worst level of every figure."""
-        levels = [self.withdrawals_level, self.withdrawal_rate.level, self.void_rate.level]
+        """The worst level of every figure, where ``no_data`` ranks above ``ok`` and below
+        ``warning``: a store is ``ok`` only when every figure has data and is ``ok``, and a
+        figure without data never hides another's warning or breach."""
+        levels = [
+            self.withdrawals_level,
+            self.withdrawal_rate.level,
+            self.void_rate.level,
+            self.unfulfilled_rate.level,
+        ]
         levels += [rate.level for rate in self.late_share.values()]
-        order = list(HealthLevel)
-        return max(levels, key=order.index)
+        return max(levels, key=_RANK.__getitem__)
 
 
 def _level(value: Fraction, warning: Decimal, limit: Decimal, *, at_limit: bool) -> HealthLevel:
@@ -129,8 +174,10 @@ def _level(value: Fraction, warning: Decimal, limit: Decimal, *, at_limit: bool)
 
 
 def _rate(count: int, total: int, warning: Decimal, limit: Decimal, *, at_limit: bool) -> Rate:
-    share = Fraction(count, total) if total else Fraction(0)
-    return Rate(count=count, total=total, level=_level(share, warning, limit, at_limit=at_limit))
+    if not total:
+        return Rate(count=count, total=total, level=HealthLevel.NO_DATA)
+    level = _level(Fraction(count, total), warning, limit, at_limit=at_limit)
+    return Rate(count=count, total=total, level=level)
 
 
 def store_health(
@@ -141,11 +188,14 @@ def store_health(
     withdrawals: Iterable[Withdrawal] = (),
     shipped: Iterable[ShippedOrder] = (),
     voided: Iterable[VoidedOrder] = (),
+    unfulfilled: Iterable[UnfulfilledOrder] = (),
     parcels: Iterable[Parcel] = (),
     thresholds: HealthThresholds | None = None,
 ) -> StoreHealth:
     """The store's month-to-date figures; a month is a calendar month in ``timezone``.
 
+    The withdrawal rate is per order shipped this month; the void and unfulfilled rates are per
+    order dealt with this month (distinct orders shipped, voided or closed unfulfilled in it).
     Late share per carrier line counts the parcels whose promised date fell in the month to
     date: late when delivered after the promise, or not delivered by now.
     """
@@ -159,6 +209,8 @@ def store_health(
     withdrawn = sum(1 for w in withdrawals if w.store_id == store_id and this_month(w.at))
     orders = {s.order_id for s in shipped if s.store_id == store_id and this_month(s.shipped_at)}
     voids = {v.order_id for v in voided if v.store_id == store_id and this_month(v.at)}
+    closed = {u.order_id for u in unfulfilled if u.store_id == store_id and this_month(u.at)}
+    dealt = len(orders | voids | closed)
     count_level = _level(
         Fraction(withdrawn),
         Decimal(limits.withdrawals_warning),
@@ -183,11 +235,14 @@ def store_health(
             at_limit=True,
         ),
         void_rate=_rate(
-            len(voids),
-            len(orders),
-            limits.void_rate_warning,
-            limits.void_rate_limit,
-            at_limit=False,
+            len(voids), dealt, limits.void_rate_warning, limits.void_rate_limit, at_limit=False
+        ),
+        unfulfilled_rate=_rate(
+            len(closed),
+            dealt,
+            limits.unfulfilled_rate_warning,
+            limits.unfulfilled_rate_limit,
+            at_limit=True,
         ),
         late_share={
             line: _rate(

@@ -1,4 +1,5 @@
-"""``parcelflow health``: a store's month-to-date withdrawal, void and late rates (R7, R18)."""
+"""``parcelflow health``: a store's month-to-date withdrawal, void, unfulfilled and late rates
+(R7, R18)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from temporalio.client import WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.health import Rate, StoreHealth
+from domain.health import HealthLevel, Rate, StoreHealth
 from workers.config import TemporalSettings
 from workers.temporal_client import connect
 from workflows.store_health import StoreHealthWorkflow, store_workflow_id
@@ -20,7 +21,10 @@ EXIT_UNREACHABLE = 4
 
 health_app = typer.Typer(
     name="health",
-    help="Seller health: withdrawals, withdrawal and void rates, late share per carrier line.",
+    help=(
+        "Seller health: withdrawals, withdrawal, void and unfulfilled rates, late share per"
+        " carrier line."
+    ),
     no_args_is_help=True,
 )
 
@@ -31,7 +35,7 @@ class _Unreachable(Exception):
 
 @health_app.callback()
 def health() -> None:
-    """Seller health: withdrawals, withdrawal and void rates, late share per carrier line."""
+    """Seller health: withdrawals, withdrawal, void and unfulfilled rates, late share per line."""
 
 
 async def _query(settings: TemporalSettings, seller_id: str) -> StoreHealth | None:
@@ -55,7 +59,14 @@ async def _query(settings: TemporalSettings, seller_id: str) -> StoreHealth | No
 
 
 def _share(rate: Rate) -> str:
+    if not rate.total:
+        return f"{rate.count}/0"
     return f"{rate.count}/{rate.total} = {float(rate.share):.1%}"
+
+
+def _shown(level: HealthLevel) -> str:
+    """A level as the text output prints it (``no data``; JSON keeps ``no_data``)."""
+    return "no data" if level is HealthLevel.NO_DATA else level.value
 
 
 def _lines(found: StoreHealth) -> list[str]:
@@ -63,10 +74,11 @@ def _lines(found: StoreHealth) -> list[str]:
         ("withdrawals", str(found.withdrawals), found.withdrawals_level),
         ("withdrawal rate", _share(found.withdrawal_rate), found.withdrawal_rate.level),
         ("void rate", _share(found.void_rate), found.void_rate.level),
+        ("unfulfilled rate", _share(found.unfulfilled_rate), found.unfulfilled_rate.level),
     ]
     rows += [(f"late share {line}", _share(r), r.level) for line, r in found.late_share.items()]
-    out = [f"store {found.store_id}, {found.month} to date: {found.level.value}"]
-    out += [f"  {name:<28} {value:<16} {level.value}" for name, value, level in rows]
+    out = [f"store {found.store_id}, {found.month} to date: {_shown(found.level)}"]
+    out += [f"  {name:<28} {value:<16} {_shown(level)}" for name, value, level in rows]
     return out
 
 
@@ -78,7 +90,8 @@ def show(
         bool, typer.Option("--json", help="Machine output: the figures as JSON on stdout.")
     ] = False,
 ) -> None:
-    """Print SELLER_ID's month-to-date figures, each with its level (ok, warning, breached)."""
+    """Print SELLER_ID's month-to-date figures, each with its level (ok, warning, breached, or
+    no data when a rate has nothing to count yet)."""
     settings = TemporalSettings.from_env()
     try:
         found = asyncio.run(_query(settings, seller_id))

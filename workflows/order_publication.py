@@ -11,7 +11,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.order import Deadline, Order
     from domain.states import OrderState
     from workflows import search_attributes as sa
-    from workflows.store_health import HealthRecord, ParcelRecord, VoidedRecord
+    from workflows.store_health import (
+        HealthRecord,
+        ParcelRecord,
+        UnfulfilledRecord,
+        VoidedRecord,
+    )
 
 
 def search_attribute_values(order: Order, deadlines: list[Deadline]) -> dict[str, Any]:
@@ -61,7 +66,11 @@ def health_records(before: Order, after: Order, now: datetime) -> list[HealthRec
                 seq=shipment.seq,
             )
         )
+    # R7: a void (the buyer asked, the seller consented) counts in the void rate; an order
+    # closed unfulfilled (R3a) is not a void, it counts in the unfulfilled rate.
+    if after.state is OrderState.VOIDED and before.state is not OrderState.VOIDED:
+        records.append(VoidedRecord(**ids, at=now))
     closed = OrderState.CLOSED_UNFULFILLED
     if after.state is closed and before.state is not closed:
-        records.append(VoidedRecord(**ids, at=now))
+        records.append(UnfulfilledRecord(**ids, at=now))
     return records

@@ -22,10 +22,12 @@ with workflow.unsafe.imports_passed_through():
     from zoneinfo import ZoneInfo
 
     from domain.health import (
+        HealthLevel,
         HealthThresholds,
         Parcel,
         ShippedOrder,
         StoreHealth,
+        UnfulfilledOrder,
         VoidedOrder,
         Withdrawal,
         store_health,
@@ -66,9 +68,23 @@ class ShippedRecord(_Record):
 
 
 class VoidedRecord(_Record):
-    """An order voided (cancelled after payment)."""
+    """An order voided (R7): cancelled at the buyer's request with the seller's consent.
+
+    Before R7's own ``voided`` state, order workflows sent this record for an order closed
+    unfulfilled. Records carried by such runs (``records_version`` 1) and signals a store run
+    received before ``store-health-voids`` are read as ``UnfulfilledRecord``. A signal from an
+    order workflow still running the old code on an old worker (a rolling deploy) cannot be told
+    apart from a void: it counts as one.
+    """
 
     kind: Literal["voided"] = "voided"
+    at: AwareDatetime
+
+
+class UnfulfilledRecord(_Record):
+    """An order the platform closed unfulfilled: not shipped within the handling time (R3a)."""
+
+    kind: Literal["unfulfilled"] = "unfulfilled"
     at: AwareDatetime
 
 
@@ -84,7 +100,8 @@ class ParcelRecord(_Record):
 
 
 HealthRecord = Annotated[
-    WithdrawalRecord | ShippedRecord | VoidedRecord | ParcelRecord, Field(discriminator="kind")
+    WithdrawalRecord | ShippedRecord | VoidedRecord | UnfulfilledRecord | ParcelRecord,
+    Field(discriminator="kind"),
 ]
 
 
@@ -93,7 +110,7 @@ def record_key(record: HealthRecord) -> str:
     match record:
         case WithdrawalRecord() | ParcelRecord():
             return f"{record.kind}:{record.order_id}:{record.seq}"
-        case ShippedRecord() | VoidedRecord():
+        case ShippedRecord() | VoidedRecord() | UnfulfilledRecord():
             return f"{record.kind}:{record.order_id}"
 
 
@@ -101,11 +118,37 @@ _RECORDS: Final = TypeAdapter(list[HealthRecord])
 PACKED_PATCH = "store-health-packed"
 """Continue-as-new carries the records packed (compressed JSON): a large store's two months of
 records (20,000 orders: 7.4 MB as a dict) would pass the 2 MB payload limit; packed, 0.6 MB."""
+RECORDS_VERSION: Final = 2
+"""What a carried ``voided`` record means. 1: an order closed unfulfilled (order workflows sent
+``voided`` for ``closed_unfulfilled`` before R7's own void); 2: an R7 void."""
+RECORDS_VERSION_PATCH = "store-health-records-v2"
+"""Continue-as-new writes ``records_version`` 2 (its records hold voids and unfulfilled orders
+apart)."""
+VOIDS_PATCH = "store-health-voids"
+"""A run that has it reads its ``voided`` signals as R7 voids. A run begun before it (and replayed
+by today's code without it) handled its earlier ``voided`` signals with the earlier code: those
+were orders closed unfulfilled and are read so, until its first ``voided`` signal handled by
+today's code (``store-health-voids:<order id>``, see ``_void_is_r7``)."""
 
 
 def pack(records: dict[str, HealthRecord]) -> str:
     """The records as compressed JSON in base64 (their keys are derived again on unpacking)."""
     return base64.b64encode(zlib.compress(_RECORDS.dump_json(list(records.values())))).decode()
+
+
+def as_unfulfilled(record: HealthRecord) -> HealthRecord:
+    """A ``voided`` record of version 1 as what it was: an order closed unfulfilled."""
+    if isinstance(record, VoidedRecord):
+        return UnfulfilledRecord(seller_id=record.seller_id, order_id=record.order_id, at=record.at)
+    return record
+
+
+def upgrade(records: dict[str, HealthRecord], version: int) -> dict[str, HealthRecord]:
+    """Carried ``records`` of ``version`` as records of ``RECORDS_VERSION``, by key."""
+    if version >= RECORDS_VERSION:
+        return dict(records)
+    upgraded = (as_unfulfilled(r) for r in records.values())
+    return {record_key(r): r for r in upgraded}
 
 
 def unpack(packed: str) -> dict[str, HealthRecord]:
@@ -131,6 +174,9 @@ class StoreHealthInput(BaseModel):
     """Records carried by runs before ``store-health-packed``; later runs carry ``packed``."""
     packed: str = ""
     """The records carried across continue-as-new, as ``pack`` writes them."""
+    records_version: int = 1
+    """What the carried ``voided`` records mean (``RECORDS_VERSION``): runs before
+    ``store-health-records-v2`` carried no version, so 1 is the default; later runs write 2."""
     levels: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("timezone")
@@ -164,9 +210,30 @@ def _levels(health: StoreHealth) -> dict[str, str]:
         "withdrawals": health.withdrawals_level.value,
         "withdrawal rate": health.withdrawal_rate.level.value,
         "void rate": health.void_rate.level.value,
+        "unfulfilled rate": health.unfulfilled_rate.level.value,
     }
     levels.update((f"late share {k}", r.level.value) for k, r in health.late_share.items())
     return levels
+
+
+def _ended_otherwise(record: HealthRecord, records: dict[str, HealthRecord]) -> bool:
+    """Whether ``record`` ends an order that ``records`` already end the other way (voided vs
+    closed unfulfilled: both are terminal)."""
+    match record:
+        case VoidedRecord():
+            return record_key(as_unfulfilled(record)) in records
+        case UnfulfilledRecord():
+            ids = {"seller_id": record.seller_id, "order_id": record.order_id}
+            return record_key(VoidedRecord(**ids, at=record.at)) in records
+        case _:
+            return False
+
+
+def _newsworthy(before: str, level: str) -> bool:
+    """A level change worth a warning: to or from ``warning`` or ``breached`` (not between
+    ``ok`` and ``no_data``, as a store's first records or a new month's first day bring)."""
+    quiet = {HealthLevel.OK.value, HealthLevel.NO_DATA.value}
+    return level != before and not {before, level} <= quiet
 
 
 @workflow.defn(name="StoreHealth")
@@ -176,9 +243,10 @@ class StoreHealthWorkflow:
     @workflow.init
     def __init__(self, inp: StoreHealthInput) -> None:
         self._inp = inp
-        self._records = dict(inp.records) | unpack(inp.packed)
+        self._records = upgrade(dict(inp.records) | unpack(inp.packed), inp.records_version)
         self._levels = dict(inp.levels)
         self._changed = False
+        self._voids_are_r7 = False
 
     @workflow.run
     async def run(self, inp: StoreHealthInput) -> None:
@@ -194,11 +262,13 @@ class StoreHealthWorkflow:
             if self._history_too_long():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 self._publish()
-                carried = (
+                carried: dict[str, object] = (
                     {"records": {}, "packed": pack(self._records)}
                     if workflow.patched(PACKED_PATCH)
                     else {"records": self._records}
                 )
+                if workflow.patched(RECORDS_VERSION_PATCH):
+                    carried["records_version"] = RECORDS_VERSION
                 workflow.continue_as_new(inp.model_copy(update={**carried, "levels": self._levels}))
 
     @workflow.signal
@@ -213,7 +283,12 @@ class StoreHealthWorkflow:
 
     @workflow.signal
     def voided(self, record: VoidedRecord) -> None:
-        """An order was voided."""
+        """An order was voided (R7); from a run before ``store-health-voids``, see there."""
+        self._add(record if self._void_is_r7(record) else as_unfulfilled(record))
+
+    @workflow.signal
+    def unfulfilled(self, record: UnfulfilledRecord) -> None:
+        """An order was closed unfulfilled (R3a)."""
         self._add(record)
 
     @workflow.signal
@@ -226,6 +301,22 @@ class StoreHealthWorkflow:
         """The month-to-date figures at ``now`` (default: the workflow's clock)."""
         return self._health(now or workflow.now())
 
+    def _void_is_r7(self, record: VoidedRecord) -> bool:
+        """Whether a ``voided`` signal means an R7 void, or (handled by the code before
+        ``store-health-voids``) an order closed unfulfilled.
+
+        A patch is decided once per run: a run begun before it gets False for it whenever its
+        replay first asks, however long it lives on under today's code. So such a run asks, at
+        each ``voided`` signal, a patch of that signal's own: False for a signal the earlier code
+        handled (replayed, no marker), True (and recorded) for the first one today's code
+        handles, and from then on every later signal is today's too. One marker per run at most.
+        """
+        if not self._voids_are_r7:
+            self._voids_are_r7 = workflow.patched(VOIDS_PATCH) or workflow.patched(
+                f"{VOIDS_PATCH}:{record.order_id}"
+            )
+        return self._voids_are_r7
+
     def _add(self, record: HealthRecord) -> None:
         if record.seller_id != self._inp.seller_id:
             workflow.logger.warning("record for store %s ignored", record.seller_id)
@@ -234,6 +325,11 @@ class StoreHealthWorkflow:
             workflow.logger.info("record %s is older than last month: ignored", record_key(record))
             return
         key = record_key(record)
+        if _ended_otherwise(record, self._records):
+            # An order ends once: e.g. the earlier code's ``voided`` for an order closed
+            # unfulfilled, redelivered after that order's unfulfilled record.
+            workflow.logger.info("record %s: the order has ended otherwise, ignored", key)
+            return
         known = self._records.get(key)
         # A repeated record is not news, except a parcel's first word of its delivery.
         if known is not None and not (
@@ -288,6 +384,11 @@ class StoreHealthWorkflow:
                 for r in records
                 if isinstance(r, VoidedRecord)
             ],
+            unfulfilled=[
+                UnfulfilledOrder(store_id=store, order_id=r.order_id, at=r.at)
+                for r in records
+                if isinstance(r, UnfulfilledRecord)
+            ],
             parcels=[
                 Parcel(
                     store_id=store,
@@ -309,7 +410,7 @@ class StoreHealthWorkflow:
         levels = _levels(health)
         for figure, level in levels.items():
             before = self._levels.get(figure, "ok")
-            if level != before:
+            if _newsworthy(before, level):
                 workflow.logger.warning(
                     "store %s: %s is now %s (was %s)", health.store_id, figure, level, before
                 )
@@ -321,9 +422,22 @@ class StoreHealthWorkflow:
         meter.create_gauge_float(
             "parcelflow_store_withdrawal_rate", "Withdrawals per shipped order this month (R7)"
         ).set(float(health.withdrawal_rate.share))
+        meter.create_gauge(
+            "parcelflow_store_orders_shipped",
+            "Orders shipped this month: the withdrawal rate's denominator (0: no data)",
+        ).set(health.withdrawal_rate.total)
+        meter.create_gauge(
+            "parcelflow_store_orders",
+            "Orders shipped, voided or closed unfulfilled this month: the void and unfulfilled"
+            " rates' denominator (0: no data)",
+        ).set(health.void_rate.total)
         meter.create_gauge_float(
-            "parcelflow_store_void_rate", "Voided per shipped order this month (R7)"
+            "parcelflow_store_void_rate", "Voided per order dealt with this month (R7)"
         ).set(float(health.void_rate.share))
+        meter.create_gauge_float(
+            "parcelflow_store_unfulfilled_rate",
+            "Closed unfulfilled per order dealt with this month (R3a, R7)",
+        ).set(float(health.unfulfilled_rate.share))
         late = meter.create_gauge_float(
             "parcelflow_store_late_share", "Late parcels per carrier line this month (R18)"
         )

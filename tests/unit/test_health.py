@@ -13,7 +13,10 @@ from domain.health import (
     HealthLevel,
     HealthThresholds,
     Parcel,
+    Rate,
     ShippedOrder,
+    StoreHealth,
+    UnfulfilledOrder,
     VoidedOrder,
     Withdrawal,
     store_health,
@@ -21,7 +24,9 @@ from domain.health import (
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 EARLY = datetime(2025, 3, 2, 12, 0, tzinfo=UTC)
+LAST_MONTH = datetime(2025, 2, 20, 12, 0, tzinfo=UTC)
 OK, WARNING, BREACHED = HealthLevel.OK, HealthLevel.WARNING, HealthLevel.BREACHED
+NO_DATA = HealthLevel.NO_DATA
 
 
 def shipped(count: int, store: str = "s1") -> list[ShippedOrder]:
@@ -122,12 +127,82 @@ def test_only_this_stores_records_up_to_now_are_counted() -> None:
     assert store_health("s1", NOW, "UTC", withdrawals=records).withdrawals == 2
 
 
-def test_a_store_that_shipped_nothing_has_zero_rates_and_is_healthy() -> None:
+def test_a_store_that_dealt_with_no_order_has_no_data_never_ok() -> None:
     health = store_health("s1", NOW, "UTC")
     assert health.withdrawal_rate.share == 0
-    assert health.void_rate.level is OK
+    assert health.withdrawal_rate.level is NO_DATA
+    assert health.void_rate.level is NO_DATA
+    assert health.unfulfilled_rate.level is NO_DATA
     assert health.late_share == {}
-    assert health.level is OK
+    assert health.withdrawals_level is OK  # a count of 0 is a fact: none this month
+    assert health.level is NO_DATA
+
+
+def test_last_months_orders_leave_this_month_without_data() -> None:
+    health = store_health(
+        "s1",
+        NOW,
+        "UTC",
+        shipped=[ShippedOrder(store_id="s1", order_id="o1", shipped_at=LAST_MONTH)],
+        voided=[VoidedOrder(store_id="s1", order_id="o2", at=LAST_MONTH)],
+        unfulfilled=[UnfulfilledOrder(store_id="s1", order_id="o3", at=LAST_MONTH)],
+    )
+    assert (health.void_rate.total, health.void_rate.level) == (0, NO_DATA)
+    assert health.level is NO_DATA
+
+
+@pytest.mark.parametrize(
+    ("withdrawals", "level"), [(0, NO_DATA), (3, NO_DATA), (4, WARNING), (5, BREACHED)]
+)
+def test_no_data_never_hides_a_warning_or_a_breach_of_the_withdrawal_count(
+    withdrawals: int, level: HealthLevel
+) -> None:
+    # Nothing shipped this month (the withdrawn numbers were uploaded last month).
+    health = store_health("s1", NOW, "UTC", withdrawals=withdrawn(withdrawals))
+    assert (health.withdrawal_rate.count, health.withdrawal_rate.total) == (withdrawals, 0)
+    assert health.withdrawal_rate.level is NO_DATA
+    assert health.level is level
+
+
+def _rate(level: HealthLevel) -> Rate:
+    return Rate(count=0, total=0 if level is NO_DATA else 1, level=level)
+
+
+@pytest.mark.parametrize(
+    ("levels", "store"),
+    [
+        ((OK, OK, OK, OK), OK),
+        ((OK, NO_DATA, NO_DATA, NO_DATA), NO_DATA),
+        ((OK, OK, OK, NO_DATA), NO_DATA),
+        ((OK, NO_DATA, WARNING, NO_DATA), WARNING),
+        ((OK, NO_DATA, NO_DATA, BREACHED), BREACHED),
+        ((BREACHED, NO_DATA, NO_DATA, NO_DATA), BREACHED),
+        ((WARNING, OK, NO_DATA, BREACHED), BREACHED),
+    ],
+)
+def test_the_store_level_ranks_no_data_above_ok_and_below_warning(
+    levels: tuple[HealthLevel, HealthLevel, HealthLevel, HealthLevel], store: HealthLevel
+) -> None:
+    """Levels of (withdrawals, withdrawal rate, void rate, unfulfilled rate)."""
+    count, withdrawal_rate, void_rate, unfulfilled_rate = levels
+    health = StoreHealth(
+        store_id="s1",
+        month="2025-03",
+        withdrawals=0,
+        withdrawals_level=count,
+        withdrawal_rate=_rate(withdrawal_rate),
+        void_rate=_rate(void_rate),
+        unfulfilled_rate=_rate(unfulfilled_rate),
+        late_share={},
+    )
+    assert health.level is store
+
+
+def test_a_late_carrier_line_breaches_a_store_otherwise_without_data() -> None:
+    parcel = Parcel(store_id="s1", carrier_line="CPAM", promised_by=EARLY)
+    health = store_health("s1", NOW, "UTC", parcels=[parcel])
+    assert health.void_rate.level is NO_DATA
+    assert health.level is BREACHED
 
 
 def test_the_store_level_is_its_worst_figure() -> None:
@@ -142,6 +217,8 @@ def test_thresholds_default_to_the_platform_figures_and_reject_shares_above_one(
     assert (limits.withdrawals_limit, limits.withdrawals_warning) == (5, 4)
     assert limits.withdrawal_rate_limit == Decimal("0.03")
     assert limits.void_rate_limit == Decimal("0.015")
+    limits_ours = (limits.unfulfilled_rate_warning, limits.unfulfilled_rate_limit)
+    assert limits_ours == (Decimal("0.015"), Decimal("0.02"))
     assert limits.late_share_limit == Decimal("0.15")
     with pytest.raises(ValidationError):
         HealthThresholds(late_share_limit=Decimal("1.5"))
@@ -150,3 +227,99 @@ def test_thresholds_default_to_the_platform_figures_and_reject_shares_above_one(
 def test_records_with_naive_times_are_rejected() -> None:
     with pytest.raises(ValidationError):
         Withdrawal(store_id="s1", order_id="o1", at=datetime(2025, 3, 1))  # noqa: DTZ001
+
+
+def health_of(
+    shipped_ids: str = "",
+    voided_ids: str = "",
+    unfulfilled_ids: str = "",
+    thresholds: HealthThresholds | None = None,
+) -> StoreHealth:
+    """The health of a store whose orders (space-separated ids) were shipped, voided and closed
+    unfulfilled early this month."""
+    return store_health(
+        "s1",
+        NOW,
+        "UTC",
+        shipped=[
+            ShippedOrder(store_id="s1", order_id=i, shipped_at=EARLY) for i in shipped_ids.split()
+        ],
+        voided=[VoidedOrder(store_id="s1", order_id=i, at=EARLY) for i in voided_ids.split()],
+        unfulfilled=[
+            UnfulfilledOrder(store_id="s1", order_id=i, at=EARLY) for i in unfulfilled_ids.split()
+        ],
+        thresholds=thresholds,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ids", "voids", "unfulfilled", "shipped_total"),
+    [
+        pytest.param(("a b c", "d", ""), (1, 4), (0, 4), 3, id="a void counts in the void rate"),
+        pytest.param(
+            ("a b c", "", "d"), (0, 4), (1, 4), 3, id="closed unfulfilled: no void, unfulfilled"
+        ),
+        pytest.param(
+            ("a b", "", "b"),
+            (0, 2),
+            (1, 2),
+            2,
+            id="shipped, withdrawn, closed unfulfilled: 1 order",
+        ),
+        pytest.param(("a b", "b", ""), (1, 2), (0, 2), 2, id="shipped, withdrawn, voided: 1 order"),
+        pytest.param(
+            ("", "a", "b"), (1, 2), (1, 2), 0, id="nothing shipped, a void, an unfulfilled"
+        ),
+        pytest.param(("", "", ""), (0, 0), (0, 0), 0, id="nothing at all"),
+    ],
+)
+def test_voids_and_unfulfilled_orders_count_apart_per_order_dealt_with(
+    ids: tuple[str, str, str],
+    voids: tuple[int, int],
+    unfulfilled: tuple[int, int],
+    shipped_total: int,
+) -> None:
+    """``ids``: the orders shipped, voided and closed unfulfilled; the rates as (count, total)."""
+    health = health_of(*ids)
+    assert (health.void_rate.count, health.void_rate.total) == voids
+    assert (health.unfulfilled_rate.count, health.unfulfilled_rate.total) == unfulfilled
+    assert health.withdrawal_rate.total == shipped_total  # still per order shipped
+
+
+@pytest.mark.parametrize(
+    ("count", "level"), [(11, OK), (12, WARNING), (15, WARNING), (16, BREACHED)]
+)
+def test_the_void_rate_counts_per_order_dealt_with_at_its_boundaries(
+    count: int, level: HealthLevel
+) -> None:
+    # 1000 orders this month: ``count`` voided, the others shipped.
+    shipped_ids = " ".join(f"s{i}" for i in range(1000 - count))
+    health = health_of(shipped_ids, " ".join(f"v{i}" for i in range(count)))
+    assert (health.void_rate.count, health.void_rate.total) == (count, 1000)
+    assert health.void_rate.level is level
+    assert health.unfulfilled_rate.level is OK
+
+
+@pytest.mark.parametrize(
+    ("count", "level"),
+    [(0, OK), (14, OK), (15, WARNING), (19, WARNING), (20, BREACHED), (21, BREACHED)],
+)
+def test_the_unfulfilled_rate_warns_at_one_and_a_half_percent_and_breaches_at_two(
+    count: int, level: HealthLevel
+) -> None:
+    # 1000 orders this month: ``count`` closed unfulfilled, the others shipped.
+    shipped_ids = " ".join(f"s{i}" for i in range(1000 - count))
+    health = health_of(shipped_ids, "", " ".join(f"u{i}" for i in range(count)))
+    assert health.unfulfilled_rate.share == Fraction(count, 1000)
+    assert health.unfulfilled_rate.level is level
+    assert health.void_rate.level is OK
+    assert health.level is level
+
+
+def test_the_unfulfilled_thresholds_are_configurable() -> None:
+    limits = HealthThresholds(
+        unfulfilled_rate_warning=Decimal("0.1"), unfulfilled_rate_limit=Decimal("0.5")
+    )
+    assert health_of("a", "", "b", thresholds=limits).unfulfilled_rate.level is BREACHED
+    assert health_of("a b", "", "c", thresholds=limits).unfulfilled_rate.level is WARNING
+    assert health_of("a b c d e f g h i j", "", "k", thresholds=limits).unfulfilled_rate.level is OK

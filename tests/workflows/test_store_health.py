@@ -17,11 +17,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 from typer.testing import CliRunner
 
 from activities.health import HealthActivities
 from domain.health import HealthLevel, StoreHealth
+from tests.workflows import store_health_v1
 from workers.health_cli import health_app
 from workflows.store_health import (
     DEFAULT_TIMEZONE,
@@ -30,6 +31,8 @@ from workflows.store_health import (
     ShippedRecord,
     StoreHealthInput,
     StoreHealthWorkflow,
+    UnfulfilledRecord,
+    VoidedRecord,
     WithdrawalRecord,
     pack,
     record_key,
@@ -38,6 +41,7 @@ from workflows.store_health import (
 
 pytestmark = pytest.mark.temporal
 OK, WARNING, BREACHED = HealthLevel.OK, HealthLevel.WARNING, HealthLevel.BREACHED
+NO_DATA = HealthLevel.NO_DATA
 
 
 def month_start(now: datetime) -> datetime:
@@ -95,14 +99,19 @@ async def store(env: WorkflowEnvironment, client: Client | None = None) -> Async
         await env.client.get_workflow_handle(store_workflow_id(seller)).terminate("test over")
 
 
-@pytest.mark.parametrize(("count", "level"), [(3, OK), (4, WARNING), (5, BREACHED)])
+@pytest.mark.parametrize(
+    ("count", "level", "store_level"),
+    [(3, OK, NO_DATA), (4, WARNING, WARNING), (5, BREACHED, BREACHED)],
+)
 async def test_withdrawals_warn_at_four_a_month_and_breach_at_five(
-    env: WorkflowEnvironment, count: int, level: HealthLevel
+    env: WorkflowEnvironment, count: int, level: HealthLevel, store_level: HealthLevel
 ) -> None:
+    """Nothing shipped this month: the store has no data, unless a figure warns or breaches."""
     async with store(env) as s:
         await s.withdrawals(count)
         health = await s.health()
-        assert (health.withdrawals, health.withdrawals_level, health.level) == (count, level, level)
+        assert (health.withdrawals, health.withdrawals_level) == (count, level)
+        assert (health.withdrawal_rate.level, health.level) == (NO_DATA, store_level)
 
 
 async def test_last_months_withdrawals_do_not_count_this_month(env: WorkflowEnvironment) -> None:
@@ -186,13 +195,17 @@ async def test_records_survive_continue_as_new(env: WorkflowEnvironment) -> None
 async def test_a_large_stores_records_are_carried_packed_under_the_payload_limit(
     env: WorkflowEnvironment,
 ) -> None:
-    """12,000 orders shipped this month: 24,000 records, 4 MB as a dict (past the 2 MB payload
-    limit that continue-as-new's input must respect), carried packed and counted again."""
+    """12,000 orders shipped in a month: 24,000 records, 4 MB as a dict (past the 2 MB payload
+    limit that continue-as-new's input must respect), carried packed and counted again.
+
+    The month is last month, read at its ninth day: every record lies in the past whatever
+    the day of the month the test runs on (on the 1st, this month holds no minute yet)."""
     orders = 12_000
     async with store(env) as s:
+        last_month = month_start(s.month - timedelta(seconds=1))
         records: dict[str, HealthRecord] = {}
         for i in range(orders):
-            at = s.month + timedelta(minutes=i)
+            at = last_month + timedelta(minutes=i)
             shipped = ShippedRecord(seller_id=s.seller_id, order_id=f"{8_100_000 + i}", at=at)
             parcel = ParcelRecord(
                 seller_id=s.seller_id,
@@ -215,8 +228,8 @@ async def test_a_large_stores_records_are_carried_packed_under_the_payload_limit
                 id=store_workflow_id(s.seller_id),
                 task_queue=s.task_queue,
             )
-        await s.withdrawals(3)
-        health = await s.health()
+        await s.withdrawals(3, at=last_month + timedelta(days=1))
+        health = await s.health(last_month + timedelta(days=9))
         assert (await s.handle.describe()).run_id != first.first_execution_run_id
         assert (health.withdrawals, health.withdrawal_rate.total) == (3, orders)
 
@@ -266,3 +279,166 @@ async def test_the_cli_shows_each_level(env: WorkflowEnvironment) -> None:
             runner.invoke, health_app, ["show", "nobody"], env=address
         )
         assert missing.exit_code == 3
+
+
+async def test_voided_records_carried_by_earlier_runs_are_read_as_unfulfilled(
+    env: WorkflowEnvironment,
+) -> None:
+    """Runs before R7's own voids carried ``voided`` records for orders closed unfulfilled
+    (version 1). They are read as unfulfilled; a void received since stays a void across the
+    next continue-as-new (which writes version 2)."""
+    async with store(env) as s:
+        last_month = month_start(s.month - timedelta(seconds=1))
+        ids = {"seller_id": s.seller_id}
+        carried: list[HealthRecord] = [
+            *(
+                ShippedRecord(**ids, order_id=f"o{i}", at=last_month + timedelta(days=1))
+                for i in range(8)
+            ),
+            VoidedRecord(**ids, order_id="u1", at=last_month + timedelta(days=2)),
+            VoidedRecord(**ids, order_id="u2", at=last_month + timedelta(days=3)),
+        ]
+        with env.with_time_skipping_disabled():
+            first = await env.client.start_workflow(
+                StoreHealthWorkflow.run,
+                StoreHealthInput(
+                    seller_id=s.seller_id,
+                    continue_as_new_after=8,
+                    packed=pack({record_key(r): r for r in carried}),
+                ),
+                id=store_workflow_id(s.seller_id),
+                task_queue=s.task_queue,
+            )
+        assert StoreHealthInput(seller_id=s.seller_id).records_version == 1
+        read_at = last_month + timedelta(days=9)
+        health = await s.health(read_at)
+        assert (health.void_rate.count, health.void_rate.total) == (0, 10)
+        assert (health.unfulfilled_rate.count, health.unfulfilled_rate.total) == (2, 10)
+        # A void by today's order workflows, then more records: each run continues as new.
+        await s.record(VoidedRecord(**ids, order_id="v1", at=last_month + timedelta(days=4)))
+        await s.withdrawals(2, at=last_month + timedelta(days=5))
+        health = await s.health(read_at)
+        assert (await s.handle.describe()).run_id != first.first_execution_run_id
+        assert (health.void_rate.count, health.void_rate.total) == (1, 11)
+        assert (health.unfulfilled_rate.count, health.unfulfilled_rate.total) == (2, 11)
+        assert (health.withdrawals, health.withdrawal_rate.total) == (2, 8)
+        # Carried again as version 2: nothing is read as unfulfilled twice or anew.
+        await s.record(
+            UnfulfilledRecord(**ids, order_id="u3", at=last_month + timedelta(days=6)),
+            *(
+                ShippedRecord(**ids, order_id=f"o{i}", at=last_month + timedelta(days=7))
+                for i in range(8, 12)
+            ),
+        )
+        health = await s.health(read_at)
+        assert (health.void_rate.count, health.unfulfilled_rate.count) == (1, 3)
+        assert health.void_rate.total == 16
+
+
+async def test_a_store_run_begun_by_the_earlier_code_tells_its_old_voided_signals_from_new_voids(
+    env: WorkflowEnvironment,
+) -> None:
+    """A store run begun before ``store-health-voids`` lives on under today's code: the
+    ``voided`` signals its earlier code received (orders closed unfulfilled) are read as
+    unfulfilled, those it receives under today's code as voids; its history replays."""
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    seller = f"s-{uuid.uuid4().hex[:10]}"
+    last_month = month_start(month_start(datetime.now(UTC)) - timedelta(seconds=1))
+    read_at = last_month + timedelta(days=9)
+    handle: WorkflowHandle[StoreHealthWorkflow, None] = env.client.get_workflow_handle_for(
+        StoreHealthWorkflow.run, store_workflow_id(seller)
+    )
+    ids = {"seller_id": seller}
+    with env.with_time_skipping_disabled():
+        async with Worker(
+            env.client, task_queue=task_queue, workflows=[store_health_v1.StoreHealthWorkflow]
+        ):
+            await env.client.start_workflow(
+                "StoreHealth",
+                store_health_v1.StoreHealthInput(seller_id=seller),
+                id=store_workflow_id(seller),
+                task_queue=task_queue,
+            )
+            for i in range(3):
+                shipped = ShippedRecord(**ids, order_id=f"o{i}", at=last_month + timedelta(days=1))
+                await handle.signal(StoreHealthWorkflow.shipped, shipped)
+            # What an order closed unfulfilled sent before R7's own voids.
+            old = VoidedRecord(**ids, order_id="u1", at=last_month + timedelta(days=2))
+            await handle.signal(StoreHealthWorkflow.voided, old)
+            before = await handle.query(StoreHealthWorkflow.health, read_at)
+            assert before.void_rate.count == 1  # as the earlier code read it
+        async with Worker(env.client, task_queue=task_queue, workflows=[StoreHealthWorkflow]):
+            void = VoidedRecord(**ids, order_id="v1", at=last_month + timedelta(days=3))
+            await handle.signal(StoreHealthWorkflow.voided, void)
+            await handle.signal(StoreHealthWorkflow.voided, old)  # redelivered: counts once
+            health = await handle.query(StoreHealthWorkflow.health, read_at)
+            history = await handle.fetch_history()
+            await handle.terminate("test over")
+    assert (health.void_rate.count, health.void_rate.total) == (1, 5)
+    assert (health.unfulfilled_rate.count, health.unfulfilled_rate.total) == (1, 5)
+    replayer = Replayer(workflows=[StoreHealthWorkflow], data_converter=pydantic_data_converter)
+    replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert replayed.replay_failure is None, replayed.replay_failure
+
+
+async def test_unfulfilled_and_void_gauges_are_exported(env: WorkflowEnvironment) -> None:
+    buffer = MetricBuffer(1000)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
+    client = await Client.connect(
+        env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        runtime=runtime,
+        data_converter=pydantic_data_converter,
+    )
+    async with store(env, client) as s:
+        ids = {"seller_id": s.seller_id, "at": s.month}
+        await s.record(
+            *(ShippedRecord(**ids, order_id=f"o{i}") for i in range(2)),
+            VoidedRecord(**ids, order_id="v1"),
+            UnfulfilledRecord(**ids, order_id="u1"),
+        )
+        health = await s.health()
+    assert (health.void_rate.count, health.unfulfilled_rate.count) == (1, 1)
+    values: dict[str, float] = {}
+    for update in buffer.retrieve_updates():
+        if update.attributes.get("seller_id") == s.seller_id:
+            values[update.metric.name] = update.value
+    assert values["parcelflow_store_void_rate"] == 0.25
+    assert values["parcelflow_store_unfulfilled_rate"] == 0.25
+    assert (values["parcelflow_store_orders"], values["parcelflow_store_orders_shipped"]) == (4, 2)
+
+
+async def test_the_cli_shows_no_data_for_a_store_with_nothing_shipped(
+    env: WorkflowEnvironment,
+) -> None:
+    async with store(env) as s:
+        with env.with_time_skipping_disabled():
+            await env.client.start_workflow(
+                StoreHealthWorkflow.run,
+                StoreHealthInput(seller_id=s.seller_id),
+                id=store_workflow_id(s.seller_id),
+                task_queue=s.task_queue,
+            )
+        address = {"PARCELFLOW_TEMPORAL_ADDRESS": env.client.service_client.config.target_host}
+        runner = CliRunner()
+        shown = await asyncio.to_thread(
+            runner.invoke, health_app, ["show", s.seller_id], env=address
+        )
+        assert shown.exit_code == 0, shown.output
+        lines = shown.output.splitlines()
+        assert lines[0].endswith("to date: no data"), lines[0]
+        # Each row: the figure (28 columns), its value (16), its level.
+        rows = {line[2:30].strip(): (line[31:47].strip(), line[48:]) for line in lines[1:]}
+        assert rows == {
+            "withdrawals": ("0", "ok"),
+            "withdrawal rate": ("0/0", "no data"),
+            "void rate": ("0/0", "no data"),
+            "unfulfilled rate": ("0/0", "no data"),
+        }
+        as_json = await asyncio.to_thread(
+            runner.invoke, health_app, ["show", s.seller_id, "--json"], env=address
+        )
+        data = json.loads(as_json.output)
+        assert data["level"] == "no_data"
+        assert data["unfulfilled_rate"] == {"count": 0, "total": 0, "level": "no_data"}
+        assert data["void_rate"]["level"] == data["withdrawal_rate"]["level"] == "no_data"
