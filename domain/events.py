@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from domain.money import Money
 from domain.ports import Solution
@@ -61,14 +61,39 @@ class _Fact(_Event):
     at: AwareDatetime
 
 
-class CarrierScanned(_Fact):
-    """The carrier reported a scan (R10): any status past info-received means it has the parcel."""
+def parcel_number(number: str) -> str:
+    """A tracking number as the platform sees it (R2): trimmed, letters upper-cased. Facts and
+    number holds compare numbers in this form, whatever carrier they came under."""
+    return number.strip().upper()
+
+
+class _CarrierFact(_Fact):
+    """A fact from a carrier: it is about one parcel, named by its ``tracking_number`` (R10)."""
+
+    tracking_number: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    """The parcel the fact is about. A fact about a number the order no longer carries is kept
+    on the timeline under that number and changes nothing else. None only in facts recorded
+    before facts named their number (committed histories): those were about the current parcel.
+    """
+
+    @field_validator("tracking_number")
+    @classmethod
+    def _normalised(cls, value: str | None) -> str | None:
+        return None if value is None else parcel_number(value)
+
+
+class CarrierScanned(_CarrierFact):
+    """The carrier reported a scan (R10): any status past info-received means it has the parcel.
+
+    ``incident`` is the trouble the scan reports (``domain.tracking_codes.IncidentReason``),
+    e.g. ``customs_hold`` for a 17TRACK ``Exception_Security`` (R12)."""
 
     kind: Literal[EventKind.CARRIER_SCANNED] = EventKind.CARRIER_SCANNED
     status: str
     code: str = ""
     description: str = ""
     location: str = ""
+    incident: str = ""
 
 
 class ProofOfDelivery(BaseModel):
@@ -80,7 +105,7 @@ class ProofOfDelivery(BaseModel):
     photo_url: str | None = None
 
 
-class ParcelDelivered(_Fact):
+class ParcelDelivered(_CarrierFact):
     """The carrier reported the parcel delivered, with its proof when it has one."""
 
     kind: Literal[EventKind.PARCEL_DELIVERED] = EventKind.PARCEL_DELIVERED
@@ -126,7 +151,7 @@ class BuyerAnsweredSolution(_Fact):
     kind: Literal[EventKind.BUYER_ACCEPTED_SOLUTION, EventKind.BUYER_REJECTED_SOLUTION]
 
 
-class CarrierChecked(_Fact):
+class CarrierChecked(_CarrierFact):
     """What the carrier said when asked after the silent period (R8): does it know the number?"""
 
     kind: Literal[EventKind.CARRIER_CHECKED] = EventKind.CARRIER_CHECKED
@@ -144,6 +169,14 @@ class DisputeClosed(_Fact):
     ]
     dispute_id: Annotated[str, Field(min_length=1, max_length=100)]
     refund: Money | None = None
+
+
+class OrderVoided(_Fact):
+    """The platform voided the order: the buyer asked to cancel it and the seller consented
+    (R7: it counts toward the store's void rate; an order closed unfulfilled does not)."""
+
+    kind: Literal[EventKind.ORDER_VOIDED] = EventKind.ORDER_VOIDED
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 class PlatformRefused(_Fact):
@@ -167,7 +200,10 @@ Fact = (
     | DisputeClosed
     | CarrierChecked
     | PlatformRefused
+    | OrderVoided
 )
+CarrierFact = CarrierScanned | ParcelDelivered | CarrierChecked
+"""The facts a carrier reports about one parcel (each names its tracking number)."""
 Event = SellerCommand | Fact
 AnyFact = Annotated[Fact, Field(discriminator="kind")]
 """A fact as it arrives over the wire (signals, hooks): validated by its ``kind``."""

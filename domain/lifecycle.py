@@ -30,18 +30,21 @@ from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
     CarrierChecked,
+    CarrierFact,
     CarrierScanned,
     DisputeClosed,
     DisputeOpened,
     DisputeReason,
     EtaChanged,
     Event,
+    OrderVoided,
     ParcelDelivered,
     PlatformRefused,
     ProposeSolution,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
+    parcel_number,
 )
 from domain.order import (
     Deadline,
@@ -50,17 +53,16 @@ from domain.order import (
     Order,
     Shipment,
     TimelineEntry,
-    is_high_value,
     pending_deadlines,
 )
+from domain.photo_proof import photo_proof_reason
 from domain.ports import Solution, SolutionKind
 from domain.states import TRANSITIONS, EventKind, OrderState
+from domain.tracking_codes import NOT_A_SCAN
 from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
 
 R = RefusalReason
 S = OrderState
-NOT_A_SCAN = frozenset({"pending", "info_received", "expired"})
-"""Statuses that do not prove the carrier has the parcel (R8: a label is not a pickup)."""
 BUYER_MESSAGED = "buyer_messaged"
 """The timeline kind of a message sent to the buyer (R16: a reship's new number)."""
 _LOCK_REASON = {
@@ -146,6 +148,8 @@ def _lock(order: Order, at: datetime, reason: RefusalReason) -> None:
 
 
 def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
+    if isinstance(event, _SELLER_COMMANDS) and order.state.is_terminal:
+        _refuse_if_ended(order, event)
     match event:
         case UploadTracking():
             return _upload(order, event, now)
@@ -161,6 +165,8 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _scanned(order, event, now)
         case ParcelDelivered():
             _delivered(order, event, now)
+        case OrderVoided():
+            _voided(order, event)
         case EtaChanged():
             order.eta, order.eta_changed_at = event.eta, event.at
             _note(order, event.at, "platform", "eta_changed", f"ETA {event.eta.isoformat()}")
@@ -183,6 +189,25 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
     return []
 
 
+_SELLER_COMMANDS = (
+    UploadTracking,
+    WithdrawTracking,
+    RespondToDispute,
+    ProposeSolution,
+    AttachPackingVideo,
+)
+
+
+def _refuse_if_ended(order: Order, event: Event) -> None:
+    """A command to an order whose life is over is refused naming its final state; a late
+    answer to a dispute already ruled on says which deadline passed."""
+    late_answer = isinstance(event, RespondToDispute | ProposeSolution)
+    if late_answer and order.state is S.RULED_AGAINST_SELLER:
+        return
+    ended = f"the order has ended: {order.state.value}"
+    raise _Refusal(R.ORDER_ENDED, ended + (f" ({order.resolution})" if order.resolution else ""))
+
+
 def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]:
     if order.state is not S.AWAITING_SHIPMENT:
         raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}, not awaiting shipment")
@@ -202,10 +227,11 @@ def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]
     _note(order, now, "seller", "tracking_uploaded", f"{checked.carrier} {checked.number}")
     if order.facts.reship_of is not None:  # sent offline: a closed order takes no number
         return []
-    if is_high_value(order):
+    facts = order.facts
+    if reason := photo_proof_reason(facts.total, facts.category, order.policy):
         order.notices.append(
-            f"{now.isoformat()} high-value order (R13): ship on a line with photo proof of"
-            " delivery and attach the packing-video still within"
+            f"{now.isoformat()} {reason} (R13): ship on a line with photo proof of delivery"
+            " and attach the packing-video still within"
             f" {order.policy.packing_video_within}"
         )
     return [
@@ -277,6 +303,8 @@ def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Comman
     checked = check_solution(event.solution, order.facts.total)
     if isinstance(checked, tuple):
         raise _Refusal(*checked)
+    if checked.kind is SolutionKind.RESHIP:
+        _refuse_own_number(order, checked.reship_tracking_number or "")
     if dispute.responded_at is None:
         dispute.responded_at = now
     dispute.solution, dispute.solution_at = checked, now
@@ -290,6 +318,19 @@ def _propose(order: Order, event: ProposeSolution, now: datetime) -> list[Comman
     if checked.kind is SolutionKind.RESHIP:
         commands.extend(_reship(order, checked, now))
     return commands
+
+
+def _refuse_own_number(order: Order, number: str) -> None:
+    """R2/R16: a replacement parcel is a new parcel: it never takes the lost parcel's number (nor
+    any number this order already used)."""
+    lost = order.shipment
+    if lost is not None and parcel_number(number) == lost.tracking_number:
+        raise _Refusal(
+            R.DUPLICATE, f"{number} is the lost parcel's own number: reship under a new one"
+        )
+    used = [*order.past_shipments, *order.reships]
+    if any(parcel_number(number) == shipment.tracking_number for shipment in used):
+        raise _Refusal(R.DUPLICATE, f"{number} was already used on this order")
 
 
 def _reship(order: Order, solution: Solution, now: datetime) -> list[Command]:
@@ -348,6 +389,23 @@ def _open_dispute_or_refuse(order: Order, states: set[OrderState]) -> Dispute:
     raise _Refusal(R.WRONG_STATE, f"the order is {order.state.value}")
 
 
+def _parcel_of(order: Order, event: CarrierFact) -> Shipment | None:
+    """The order's parcel a carrier fact is about; None when it names another number (one the
+    order no longer carries, or never did): that fact changes nothing about the parcel (R10)."""
+    shipment = order.shipment
+    if shipment is None:
+        return None
+    if event.tracking_number is None or event.tracking_number == shipment.tracking_number:
+        return shipment
+    return None
+
+
+def _number_of(order: Order, event: CarrierFact) -> str:
+    if event.tracking_number is not None:
+        return event.tracking_number
+    return order.shipment.tracking_number if order.shipment else ""
+
+
 def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
     detail = " ".join(p for p in (event.status, event.description, event.location) if p)
     _note(
@@ -359,19 +417,28 @@ def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
         code=event.code,
         event_id=event.event_id,
         status=event.status,
+        tracking_number=_number_of(order, event),
+        incident=event.incident,
     )
-    order.carrier_known = True
+    parcel = _parcel_of(order, event)
+    if parcel is None:
+        return
+    parcel.carrier_known = True
     if event.status == "delivered":
-        _delivered(
-            order, ParcelDelivered(event_id=event.event_id, at=event.at, code=event.code), now
+        delivery = ParcelDelivered(
+            event_id=event.event_id,
+            at=event.at,
+            code=event.code,
+            tracking_number=event.tracking_number,
         )
+        _delivered(order, delivery, now)
         return
     if event.status in NOT_A_SCAN:
         return
-    if order.first_scan_at is None or event.at < order.first_scan_at:
-        order.first_scan_at = event.at
-    if order.state is S.SHIPPED and order.shipment is not None:
-        _lock(order, min(max(event.at, order.shipment.uploaded_at), now), R.CARRIER_SCANNED)
+    if parcel.first_scan_at is None or event.at < parcel.first_scan_at:
+        parcel.first_scan_at = event.at
+    if order.state is S.SHIPPED:
+        _lock(order, min(max(event.at, parcel.uploaded_at), now), R.CARRIER_SCANNED)
     if (order.state, event.kind) in TRANSITIONS:
         _move(order, event.kind)
 
@@ -386,12 +453,16 @@ def _delivered(order: Order, event: ParcelDelivered, now: datetime) -> None:
             code=event.code,
             event_id=event.event_id,
             status="delivered",
+            tracking_number=_number_of(order, event),
         )
-    order.carrier_known = True
-    if order.delivered_at is None:
-        order.delivered_at = event.at
+    parcel = _parcel_of(order, event)
+    if parcel is None:
+        return
+    parcel.carrier_known = True
+    if parcel.delivered_at is None:
+        parcel.delivered_at = event.at
     if event.proof is not None:
-        order.proof_of_delivery = event.proof
+        parcel.proof_of_delivery = event.proof
     if order.state is S.SHIPPED:
         _lock(order, min(event.at, now), R.CARRIER_SCANNED)
     if (order.state, event.kind) in TRANSITIONS:
@@ -422,6 +493,14 @@ def _dispute_opened(order: Order, event: DisputeOpened, now: datetime) -> None:
         solution_due=solution_due,
         proof_of_delivery=order.proof_of_delivery if attach else None,
     )
+    if attach and order.proof_of_delivery is None:
+        order.notices.append(
+            f"{event.at.isoformat()} warning (R13): 'not received' dispute {event.dispute_id} on"
+            " a parcel delivered without proof of delivery: the platform sides with the buyer."
+            " Offer a full refund or a reship (or a partial refund the buyer accepts):"
+            f" first response due {response_due.isoformat()},"
+            f" solution due {solution_due.isoformat()}"
+        )
     if order.state is S.SHIPPED:
         _lock(order, min(event.at, now), R.DISPUTE_OPEN)
     _move(order, event.kind)
@@ -431,9 +510,21 @@ def _buyer_answered(order: Order, event: BuyerAnsweredSolution) -> None:
     _note(order, event.at, "buyer", event.kind.value, event_id=event.event_id)
     if (order.state, event.kind) not in TRANSITIONS:
         return
+    dispute = order.dispute
+    rejected = event.kind is EventKind.BUYER_REJECTED_SOLUTION
+    if rejected and dispute is not None and event.at >= dispute.solution_due:
+        # R14: the solution was offered in time, so the deadline is met; the platform decides.
+        dispute.rejected_late_at = event.at
+        _move(order, EventKind.SOLUTION_REJECTED_LATE)
+        _note(order, event.at, "platform", "arbitration", dispute.dispute_id)
+        order.notices.append(
+            f"{event.at.isoformat()} the buyer rejected the solution after the solution deadline:"
+            f" dispute {dispute.dispute_id} goes to the platform's arbitration (R14)"
+        )
+        return
     _move(order, event.kind)
-    if order.state is S.DISPUTE_RESOLVED and order.dispute and order.dispute.solution:
-        order.resolution = f"buyer accepted {order.dispute.solution.kind.value}"
+    if order.state is S.DISPUTE_RESOLVED and dispute and dispute.solution:
+        order.resolution = f"buyer accepted {dispute.solution.kind.value}"
 
 
 def _dispute_closed(order: Order, event: DisputeClosed) -> None:
@@ -457,13 +548,31 @@ def _dispute_closed(order: Order, event: DisputeClosed) -> None:
 
 
 def _carrier_checked(order: Order, event: CarrierChecked) -> None:
+    number = _number_of(order, event)
+    parcel = _parcel_of(order, event)
     if event.known:
-        order.carrier_known = True
-        _note(order, event.at, "carrier", "carrier_checked", "the carrier knows the number")
+        if parcel is not None:
+            parcel.carrier_known = True
+        detail = f"the carrier knows {number}"
+        _note(order, event.at, "carrier", "carrier_checked", detail, tracking_number=number)
         return
     warning = "carrier does not know this number yet (R8): check the label and the pickup"
-    _note(order, event.at, "carrier", "carrier_checked", warning)
-    order.notices.append(f"{event.at.isoformat()} warning: {warning}")
+    _note(order, event.at, "carrier", "carrier_checked", warning, tracking_number=number)
+    if parcel is not None:
+        order.notices.append(f"{event.at.isoformat()} warning: {warning}")
+
+
+def _voided(order: Order, event: OrderVoided) -> None:
+    detail = event.reason or "cancelled at the buyer's request with the seller's consent"
+    _note(order, event.at, "platform", "order_voided", detail, event_id=event.event_id)
+    if (order.state, event.kind) not in TRANSITIONS:
+        order.notices.append(
+            f"{event.at.isoformat()} the platform reports the order voided while"
+            f" {order.state.value}: check it on the platform"
+        )
+        return
+    _move(order, event.kind)
+    order.resolution = f"voided: {detail} (R7: counts toward the void rate)"
 
 
 def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:
@@ -498,7 +607,7 @@ def _platform_reason(code: str) -> RefusalReason:
 def _settle(order: Order, now: datetime, commands: list[Command] | None = None) -> list[Deadline]:
     fired: list[Deadline] = []
     while True:
-        due = [d for d in pending_deadlines(order) if d.at <= now]
+        due = [d for d in pending_deadlines(order) if d.due(now)]
         if not due:
             return fired
         deadline = due[0]
@@ -518,6 +627,13 @@ def _settle(order: Order, now: datetime, commands: list[Command] | None = None) 
         if deadline.kind is DeadlineKind.CUSTOMS_HOLD:
             since = (deadline.at - order.policy.customs_hold_alert).isoformat()
             order.notices.append(f"{deadline.at.isoformat()} alert: held in customs since {since}")
+            continue
+        if deadline.kind is DeadlineKind.ARBITRATION and order.dispute is not None:
+            order.notices.append(
+                f"{deadline.at.isoformat()} reminder: no arbitration verdict on dispute"
+                f" {order.dispute.dispute_id} {order.policy.arbitration_reminder_after} after the"
+                " buyer's late rejection: check the platform and add evidence"
+            )
             continue
         if deadline.event is None:
             order.notices.append(f"{deadline.at.isoformat()} reminder: {deadline.label}")

@@ -7,11 +7,20 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from domain.errors import RefusalReason
 from domain.events import DisputeReason, ProofOfDelivery
 from domain.money import Money
+from domain.photo_proof import photo_proof_reason
 from domain.policy import Policy
 from domain.ports import Solution
 from domain.states import DISPUTE_STATES, EventKind, OrderState
@@ -44,6 +53,8 @@ class OrderFacts(BaseModel):
     total: Money
     paid_at: AwareDatetime
     eta: AwareDatetime | None = None
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """The product category, as the marketplace names it (R13: dispute-prone categories)."""
     platform_supports_withdrawal: bool = True
     reship_of: str | None = None
     """R16: the order workflow this replacement parcel belongs to (shipped offline: no platform
@@ -57,7 +68,10 @@ class OrderFacts(BaseModel):
 
 
 class Shipment(BaseModel):
-    """One tracking number attached to the order (R1); ``seq`` counts uploads."""
+    """One tracking number attached to the order (R1); ``seq`` counts uploads.
+
+    What the carrier has said belongs to the parcel, not to the order (R10): a new upload
+    starts clean, and a reship's replacement is followed as its own order with its own."""
 
     seq: int
     carrier: str
@@ -65,6 +79,13 @@ class Shipment(BaseModel):
     validated: bool = True
     uploaded_at: datetime
     withdrawn_at: datetime | None = None
+    carrier_known: bool = False
+    """R8: the carrier has a record of this number (a scan, or its answer when asked)."""
+    first_scan_at: datetime | None = None
+    """R4.2: when the carrier first had this parcel."""
+    delivered_at: datetime | None = None
+    proof_of_delivery: ProofOfDelivery | None = None
+    """R13: the carrier's proof that this parcel was delivered."""
 
 
 class Dispute(BaseModel):
@@ -79,6 +100,9 @@ class Dispute(BaseModel):
     solution: Solution | None = None
     solution_at: datetime | None = None
     solutions_offered: int = 0
+    rejected_late_at: datetime | None = None
+    """R14: when the buyer rejected, after the solution deadline, a solution offered in time (the
+    dispute then waits for the platform's arbitration)."""
     proof_of_delivery: ProofOfDelivery | None = None
     """D8/R13: the carrier's proof, attached to the seller's answer of a "not received" dispute."""
     response_message: str | None = None
@@ -95,6 +119,10 @@ class TimelineEntry(BaseModel):
     event_id: str = ""
     status: str = ""
     """The normalised tracking status of a carrier scan (R10)."""
+    tracking_number: str = ""
+    """The parcel a carrier fact is about ('' in entries written before facts named it)."""
+    incident: str = ""
+    """The trouble a carrier scan reports (lost, customs_hold, ...), if any."""
 
 
 class DeadlineKind(StrEnum):
@@ -110,6 +138,7 @@ class DeadlineKind(StrEnum):
     CARRIER_CHECK = "carrier_check"
     CUSTOMS_HOLD = "customs_hold"
     PACKING_VIDEO = "packing_video"
+    ARBITRATION = "arbitration"
 
 
 class Deadline(BaseModel):
@@ -123,6 +152,21 @@ class Deadline(BaseModel):
     label: str
     event: EventKind | None
     """The event it feeds into the lifecycle, or None for a reminder."""
+    strict: bool = False
+    """Whether it fires only once ``at`` has passed ("more than 48 h"), not at ``at`` itself."""
+
+    def due(self, now: datetime) -> bool:
+        """Whether the clock has run out at ``now``."""
+        return now > self.at if self.strict else now >= self.at
+
+    @property
+    def wake_at(self) -> datetime:
+        """When a timer must wake the order for this clock to be due."""
+        return self.at + STRICT_SLACK if self.strict else self.at
+
+
+STRICT_SLACK = timedelta(milliseconds=1)
+"""How long after ``at`` a strict clock is woken for: Temporal's timers count milliseconds."""
 
 
 class Order(BaseModel):
@@ -138,9 +182,6 @@ class Order(BaseModel):
     locked_at: datetime | None = None
     lock_reason: RefusalReason | None = None
     withdrawal_refusal: str | None = None
-    first_scan_at: datetime | None = None
-    delivered_at: datetime | None = None
-    proof_of_delivery: ProofOfDelivery | None = None
     dispute: Dispute | None = None
     refund_from_deposit: Money | None = None
     resolution: str | None = None
@@ -151,7 +192,6 @@ class Order(BaseModel):
     notices: list[str] = Field(default_factory=list)
     checks_carrier: bool = False
     """R8: ask the carrier after the silent period (set by workflows that support it)."""
-    carrier_known: bool = False
     packing_video: str | None = None
     """R13: the reference of the packing-video still (high-value orders)."""
     reships: list[Shipment] = Field(default_factory=list)
@@ -159,10 +199,51 @@ class Order(BaseModel):
     claimed: list[Shipment] = Field(default_factory=list)
     """R17: the lost parcels a carrier claim was opened on, each followed by its own workflow."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _carrier_knowledge_per_parcel(cls, data: object) -> object:
+        """Orders carried from runs before carrier facts were kept per parcel held them on the
+        order: they belonged to its current parcel."""
+        if not isinstance(data, dict) or not any(k in data for k in _PER_PARCEL):
+            return data
+        data = dict(data)
+        legacy = {k: data.pop(k) for k in _PER_PARCEL if k in data}
+        shipment = data.get("shipment")
+        if isinstance(shipment, dict):
+            data["shipment"] = {**legacy, **shipment}
+        elif isinstance(shipment, Shipment):
+            known = shipment.model_dump(exclude_unset=True)
+            data["shipment"] = Shipment.model_validate({**legacy, **known})
+        return data
+
     @field_validator("timeline")
     @classmethod
     def _sorted(cls, value: list[TimelineEntry]) -> list[TimelineEntry]:
         return sorted(value, key=lambda entry: entry.at)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def delivered_at(self) -> datetime | None:
+        """When the order's parcel was delivered, if it was."""
+        return self.shipment.delivered_at if self.shipment else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def proof_of_delivery(self) -> ProofOfDelivery | None:
+        """The carrier's proof of delivery of the order's parcel (R13)."""
+        return self.shipment.proof_of_delivery if self.shipment else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def first_scan_at(self) -> datetime | None:
+        """When the carrier first had the order's parcel (R4.2)."""
+        return self.shipment.first_scan_at if self.shipment else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def carrier_known(self) -> bool:
+        """Whether the carrier knows the order's tracking number (R8)."""
+        return self.shipment.carrier_known if self.shipment else False
 
     @classmethod
     def new(cls, facts: OrderFacts) -> Order:
@@ -179,6 +260,9 @@ class Order(BaseModel):
     def key(self, step: str) -> str:
         """The deterministic idempotency key of a side effect of this order."""
         return f"{self.facts.workflow_id}:{step}"
+
+
+_PER_PARCEL = ("carrier_known", "first_scan_at", "delivered_at", "proof_of_delivery")
 
 
 def pending_deadlines(order: Order) -> list[Deadline]:
@@ -202,6 +286,14 @@ def pending_deadlines(order: Order) -> list[Deadline]:
         out.extend(_with_reminders(order, DeadlineKind.FIRST_RESPONSE, dispute.response_due))
     if dispute is not None and state is OrderState.AWAITING_SOLUTION:
         out.extend(_with_reminders(order, DeadlineKind.SOLUTION, dispute.solution_due))
+    if (
+        dispute is not None
+        and dispute.rejected_late_at
+        and state is OrderState.AWAITING_ARBITRATION
+    ):
+        at = dispute.rejected_late_at + policy.arbitration_reminder_after
+        key = f"arbitration:{dispute.dispute_id}"
+        out.append(_d(DeadlineKind.ARBITRATION, at, key, "arbitration verdict expected"))
     return sorted((d for d in out if d.key not in order.fired), key=lambda d: d.at)
 
 
@@ -213,7 +305,7 @@ def _tracking_checks(order: Order) -> list[Deadline]:
     shipment, out = order.shipment, list[Deadline]()
     if shipment is None or order.state not in _FOLLOWED:
         return out
-    if order.checks_carrier and not order.carrier_known:
+    if order.checks_carrier and not shipment.carrier_known:
         at = shipment.uploaded_at + order.policy.carrier_silent_period
         key = f"carrier_check:{shipment.seq}"
         out.append(_d(DeadlineKind.CARRIER_CHECK, at, key, "carrier to know the number"))
@@ -221,26 +313,42 @@ def _tracking_checks(order: Order) -> list[Deadline]:
         due = shipment.uploaded_at + order.policy.packing_video_within
         key = f"packing_video:{shipment.seq}"
         out.append(_d(DeadlineKind.PACKING_VIDEO, due, key, "packing-video still due"))
-    held_since = customs_held_since(order.timeline)
+    held_since = customs_held_since(order.timeline, shipment.tracking_number)
     if held_since is not None:
         at = held_since + order.policy.customs_hold_alert
         key = f"customs:{held_since.isoformat()}"
-        out.append(_d(DeadlineKind.CUSTOMS_HOLD, at, key, "customs hold alert"))
+        # R12: "held for more than 48 h": at exactly 48 h the alert is not due yet.
+        out.append(_d(DeadlineKind.CUSTOMS_HOLD, at, key, "customs hold alert", strict=True))
     return out
 
 
 def is_high_value(order: Order) -> bool:
-    """R13: above the policy amount (same currency), proof of delivery and video are required."""
-    total, limit = order.facts.total, order.policy.high_value
-    return total.currency == limit.currency and total.minor > limit.minor
+    """R13: whether the order needs photo proof of delivery and a packing video."""
+    return photo_proof_reason(order.facts.total, order.facts.category, order.policy) is not None
 
 
-def customs_held_since(timeline: list[TimelineEntry]) -> datetime | None:
-    """When the parcel's current customs hold began, if its latest scan is a customs one."""
-    scans = [e for e in timeline if e.source == "carrier" and e.status]
+CUSTOMS_INCIDENT = "customs_hold"
+"""The incident of a scan that says customs holds the parcel, whatever its status (R12)."""
+
+
+def held_by_customs(entry: TimelineEntry) -> bool:
+    """Whether a carrier scan says customs holds the parcel: a customs status, or an exception
+    or failed delivery for a customs reason (17TRACK ``Exception_Security``)."""
+    return entry.status == "customs" or entry.incident == CUSTOMS_INCIDENT
+
+
+def customs_held_since(timeline: list[TimelineEntry], number: str = "") -> datetime | None:
+    """When the parcel's current customs hold began, if its latest scan is a customs one.
+
+    Only scans of ``number`` count (and entries written before scans named their number)."""
+    scans = [
+        e
+        for e in timeline
+        if e.source == "carrier" and e.status and e.tracking_number in ("", number)
+    ]
     held: datetime | None = None
     for entry in scans:
-        held = (held or entry.at) if entry.status == "customs" else None
+        held = (held or entry.at) if held_by_customs(entry) else None
     return held
 
 
@@ -254,8 +362,10 @@ _EVENT_OF = {
 }
 
 
-def _d(kind: DeadlineKind, at: datetime, key: str, label: str) -> Deadline:
-    return Deadline(kind=kind, at=at, key=key, label=label, event=_EVENT_OF.get(kind))
+def _d(kind: DeadlineKind, at: datetime, key: str, label: str, *, strict: bool = False) -> Deadline:
+    return Deadline(
+        kind=kind, at=at, key=key, label=label, event=_EVENT_OF.get(kind), strict=strict
+    )
 
 
 def _with_reminders(order: Order, kind: DeadlineKind, due: datetime) -> list[Deadline]:

@@ -141,7 +141,7 @@ def new_facts(
     for raw in sorted(record.events, key=lambda scan: scan.at):
         if raw.event_id in forwarded or memo_id(raw.event_id) in forwarded:
             continue
-        facts.append(scan_fact(normalise(raw, source)))
+        facts.append(scan_fact(normalise(raw, source), record.tracking_number))
     return facts
 
 
@@ -153,13 +153,20 @@ def remembered(
     return list(dict.fromkeys(memo_id(event_id) for event_id in ids))
 
 
-def scan_fact(scan: ScanEvent) -> CarrierScanned | ParcelDelivered:
-    """The fact an order takes from one normalised scan: a delivery carries its proof (R13)."""
+def scan_fact(scan: ScanEvent, tracking_number: str) -> CarrierScanned | ParcelDelivered:
+    """The fact an order takes from one normalised scan of ``tracking_number`` (R10): a delivery
+    carries its proof (R13), a scan the trouble it reports (R12: a customs hold)."""
     if scan.status is TrackingStatus.DELIVERED:
         proof = None
         if scan.signer or scan.photo_url:
             proof = ProofOfDelivery(signer=scan.signer or None, photo_url=scan.photo_url or None)
-        return ParcelDelivered(event_id=scan.event_id, at=scan.at, code=scan.code, proof=proof)
+        return ParcelDelivered(
+            event_id=scan.event_id,
+            at=scan.at,
+            code=scan.code,
+            proof=proof,
+            tracking_number=tracking_number,
+        )
     return CarrierScanned(
         event_id=scan.event_id,
         at=scan.at,
@@ -167,4 +174,6 @@ def scan_fact(scan: ScanEvent) -> CarrierScanned | ParcelDelivered:
         code=scan.code,
         description=scan.description,
         location=scan.location,
+        incident=scan.incident.value if scan.incident else "",
+        tracking_number=tracking_number,
     )

@@ -22,8 +22,13 @@ class OrderState(StrEnum):
     AWAITING_FIRST_RESPONSE = "dispute_awaiting_response"
     AWAITING_SOLUTION = "dispute_awaiting_solution"
     SOLUTION_OFFERED = "dispute_solution_offered"
+    AWAITING_ARBITRATION = "dispute_awaiting_arbitration"
+    """The buyer rejected, after the solution deadline, a solution offered in time (R14): the
+    platform's arbitration decides."""
     DISPUTE_RESOLVED = "dispute_resolved"
     RULED_AGAINST_SELLER = "ruled_against_seller"
+    VOIDED = "voided"
+    """Cancelled at the buyer's request with the seller's consent (R7)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -42,10 +47,16 @@ TERMINAL_STATES: Final = frozenset(
         OrderState.CLOSED_UNFULFILLED,
         OrderState.DISPUTE_RESOLVED,
         OrderState.RULED_AGAINST_SELLER,
+        OrderState.VOIDED,
     }
 )
 DISPUTE_STATES: Final = frozenset(
-    {OrderState.AWAITING_FIRST_RESPONSE, OrderState.AWAITING_SOLUTION, OrderState.SOLUTION_OFFERED}
+    {
+        OrderState.AWAITING_FIRST_RESPONSE,
+        OrderState.AWAITING_SOLUTION,
+        OrderState.SOLUTION_OFFERED,
+        OrderState.AWAITING_ARBITRATION,
+    }
 )
 
 
@@ -72,6 +83,10 @@ class EventKind(StrEnum):
     CARRIER_CHECKED = "carrier_checked"
     PLATFORM_REFUSED_UPLOAD = "platform_refused_upload"
     PLATFORM_REFUSED_WITHDRAWAL = "platform_refused_withdrawal"
+    ORDER_VOIDED = "order_voided"
+    # What a fact means at the time it happened
+    SOLUTION_REJECTED_LATE = "solution_rejected_after_deadline"
+    """The buyer rejected a solution offered in time, but after the solution deadline (R14)."""
     # Deadlines reached
     HANDLING_TIME_OVER = "handling_time_over"
     CANCEL_WINDOW_OVER = "cancel_window_over"
@@ -113,6 +128,8 @@ TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
     (S.AWAITING_SOLUTION, E.SOLUTION_MISSED): S.RULED_AGAINST_SELLER,
     (S.SOLUTION_OFFERED, E.BUYER_ACCEPTED_SOLUTION): S.DISPUTE_RESOLVED,
     (S.SOLUTION_OFFERED, E.BUYER_REJECTED_SOLUTION): S.AWAITING_SOLUTION,
+    (S.SOLUTION_OFFERED, E.SOLUTION_REJECTED_LATE): S.AWAITING_ARBITRATION,
+    (S.AWAITING_SHIPMENT, E.ORDER_VOIDED): S.VOIDED,
     **{(s, E.DISPUTE_WITHDRAWN): S.DISPUTE_RESOLVED for s in _DISPUTES},
     **{(s, E.ARBITRATION_FOR_SELLER): S.DISPUTE_RESOLVED for s in _DISPUTES},
     **{(s, E.ARBITRATION_AGAINST_SELLER): S.RULED_AGAINST_SELLER for s in _DISPUTES},

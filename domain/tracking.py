@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.ports import RawScan
 from domain.tracking_codes import (
+    NOT_A_SCAN,
+    NOT_YET_SCANNED,
     UNKNOWN,
     IncidentReason,
     Normalised,
@@ -36,9 +38,6 @@ __all__ = [
     "proof_of_delivery",
 ]
 
-# Statuses that say the carrier has not got the parcel yet (R8: a label is not a pickup).
-NOT_YET_SCANNED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED})
-NOT_A_SCAN = NOT_YET_SCANNED | {TrackingStatus.EXPIRED}
 
 _SIGNER = re.compile(r"signed\s+(?:for\s+)?by[:\s]+([^,;]+)", re.IGNORECASE)
 _PHOTO = re.compile(r"photo:?\s*(https?://[^\s,;]+)", re.IGNORECASE)

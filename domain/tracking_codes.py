@@ -35,6 +35,11 @@ class IncidentReason(StrEnum):
 
 Normalised = tuple[TrackingStatus, IncidentReason | None]
 
+NOT_YET_SCANNED = frozenset({TrackingStatus.PENDING, TrackingStatus.INFO_RECEIVED})
+"""Statuses that say the carrier has not got the parcel yet (R8: a label is not a pickup)."""
+NOT_A_SCAN = NOT_YET_SCANNED | {TrackingStatus.EXPIRED}
+"""Statuses that do not prove the carrier has (or had) the parcel (R4.2, R8)."""
+
 S = TrackingStatus
 R = IncidentReason
 

@@ -163,7 +163,8 @@ def test_handling_time_missed_closes_the_order_unfulfilled_exactly_at_72_hours()
     refused = decide(
         new_order(), UploadTracking(carrier="china_post", tracking_number=NUMBER), P + 72 * H
     )
-    assert refused.refusal is R.WRONG_STATE
+    assert refused.refusal is R.ORDER_ENDED
+    assert "the order has ended: closed_unfulfilled" in refused.detail
 
 
 def test_a_withdrawal_after_the_handling_deadline_gives_24_hours_to_upload_again() -> None:

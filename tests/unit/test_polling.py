@@ -153,6 +153,7 @@ def test_only_events_not_forwarded_yet_become_facts_with_a_normalised_status() -
             code="InTransit_PickedUp",
             description="Picked up",
             location="Shenzhen",
+            tracking_number="RR123456785CN",
         ),
         CarrierScanned(
             event_id="e3",
@@ -160,6 +161,7 @@ def test_only_events_not_forwarded_yet_become_facts_with_a_normalised_status() -
             status="customs",
             code="InTransit_CustomsProcessing",
             location="Shenzhen",
+            tracking_number="RR123456785CN",
         ),
     ]
     memory = remembered(["e1"], facts)
@@ -192,6 +194,7 @@ def test_a_delivery_scan_becomes_parcel_delivered_with_its_proof() -> None:
             at=NOW + timedelta(hours=200),
             code="Delivered_Other",
             proof=ProofOfDelivery(signer="M. Dupont"),
+            tracking_number="RR123456785CN",
         )
     ]
 
@@ -199,7 +202,12 @@ def test_a_delivery_scan_becomes_parcel_delivered_with_its_proof() -> None:
 def test_a_delivery_without_proof_carries_none() -> None:
     facts = new_facts(record(scan("e9", 200, "Delivered_Other", "Delivered")), [])
     assert facts == [
-        ParcelDelivered(event_id="e9", at=NOW + timedelta(hours=200), code="Delivered_Other")
+        ParcelDelivered(
+            event_id="e9",
+            at=NOW + timedelta(hours=200),
+            code="Delivered_Other",
+            tracking_number="RR123456785CN",
+        )
     ]
 
 
