@@ -1,37 +1,60 @@
-"""Claiming and releasing tracking numbers (R2 duplicates), atomically through Temporal.
+"""Claiming, releasing and retiring tracking numbers (R2 duplicates), atomically through Temporal.
 
-A claim is a ``TrackingNumberHold`` workflow whose id is the number: Temporal's unique running
-workflow ids make the claim atomic. It is started with a start delay of ten years, so that it
-is a row in the cluster and nothing more: no workflow task, no worker ever runs it while the
-order holds the number. Releasing terminates that very run (by run id, after checking its
-holder in the memo), so a late release can never end another order's later claim.
+A claim is a ``TrackingNumberHold`` workflow whose id is the number (``tracking-<NUMBER>``,
+whatever the carrier): Temporal's unique running workflow ids make the claim atomic. It is
+started with a start delay of ten years, so that it is a row in the cluster and nothing more: no
+workflow task, no worker ever runs it while the order holds the number. Releasing terminates
+that very run (by run id, after checking its holder in the memo), so a late release can never
+end another order's later claim.
+
+When the order ends, its number is retired instead: the hold is replaced (atomically, by
+``TERMINATE_EXISTING``) with a ``RetiredTrackingNumber`` record whose start delay is the policy's
+reuse period, so that the number stays a duplicate for that long (R2: "a number once used on
+another order") and is free again afterwards.
+
+Holds started while claims were per carrier (``tracking-<carrier>-<number>``) are honoured:
+a claim looks for one under any carrier before it claims, and a release finds them.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Final
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from temporalio import activity
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.carriers import Carrier
 from domain.errors import RefusalReason
-from workflows.number_hold import NumberHoldWorkflow, hold_id
+from workflows.number_hold import (
+    NumberHoldWorkflow,
+    RetiredNumberWorkflow,
+    hold_id,
+    legacy_hold_id,
+)
 
 HOLD_DORMANT: Final = timedelta(days=3650)
 """A hold's start delay: it stays a dormant record, never a running task, while it is held."""
+_RETIRED = "free_after"
+"""The memo key a retired number carries: when it is free again (ISO 8601)."""
 
 
 class NumberClaim(BaseModel):
-    """An order's claim on a (carrier, number) pair."""
+    """An order's claim on a number (the carrier names it, the number alone is the claim)."""
 
     carrier: str
     number: str
     holder: str
+    at: AwareDatetime | None = None
+    """The holder's clock when it claims: a retired number whose period has run out by then is
+    free. None: the worker's clock."""
+    keep_until: AwareDatetime | None = None
+    """On release: the order ended, keep the number taken until then (R2). None: free it now."""
 
 
 class NumberActivities:
@@ -44,46 +67,139 @@ class NumberActivities:
     @activity.defn(name="numbers.claim")
     async def claim(self, claim: NumberClaim) -> None:
         """Claim the number for the order, or fail non-retryably naming the order that has it."""
-        workflow_id = hold_id(claim.carrier, claim.number)
-        try:
-            await self._client.start_workflow(
-                NumberHoldWorkflow.run,
-                claim.holder,
-                id=workflow_id,
-                task_queue=self._task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                memo={"holder": claim.holder},
-                start_delay=HOLD_DORMANT,
-                static_summary=f"{claim.number} held by {claim.holder}",
+        await self._refuse_if_held_per_carrier(claim)
+        for _ in range(2):  # once more after clearing a retired record whose period is over
+            try:
+                await self._start_hold(claim)
+            except WorkflowAlreadyStartedError:
+                # The memo answers without a worker (a query would need one).
+                described = await self._client.get_workflow_handle(hold_id(claim.number)).describe()
+                if not await self._cleared(claim, described):
+                    return
+            else:
+                return
+
+    async def _start_hold(self, claim: NumberClaim) -> None:
+        await self._client.start_workflow(
+            NumberHoldWorkflow.run,
+            claim.holder,
+            id=hold_id(claim.number),
+            task_queue=self._task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            memo={"holder": claim.holder, "carrier": claim.carrier},
+            start_delay=HOLD_DORMANT,
+            static_summary=f"{claim.number} held by {claim.holder}",
+        )
+
+    async def _cleared(self, claim: NumberClaim, described: WorkflowExecutionDescription) -> bool:
+        """Whether the existing record was a retired number past its period (now ended, so the
+        claim may start again); False when it is this order's own claim (a retry); else refuse."""
+        memo = await described.memo()
+        holder = str(memo.get("holder", ""))
+        free_after = _free_after(memo)
+        if free_after is None:
+            if holder == claim.holder:  # a retry of our own claim finds it held by us
+                return False
+            raise _duplicate(holder, f"{claim.number} is already attached to {holder}")
+        if (claim.at or datetime.now(UTC)) < free_after:
+            raise _duplicate(
+                holder,
+                f"{claim.number} was used on {holder}, which has ended; it is a duplicate until"
+                f" {free_after.isoformat()} (R2)",
             )
-        except WorkflowAlreadyStartedError:
-            # The memo answers without a worker (a query would need one).
-            described = await self._client.get_workflow_handle(workflow_id).describe()
-            holder = str(await described.memo_value("holder", default=""))
-            if holder != claim.holder:  # a retry of our own claim finds it held by us
-                raise ApplicationError(
-                    f"{claim.number} is already attached to {holder}",
-                    holder,
-                    type=RefusalReason.DUPLICATE.value,
-                    non_retryable=True,
-                ) from None
+        await self._terminate(described, f"free again since {free_after.isoformat()}")
+        return True
+
+    async def _refuse_if_held_per_carrier(self, claim: NumberClaim) -> None:
+        ids = ", ".join(f"'{legacy_hold_id(c, claim.number)}'" for c in _carriers(claim.carrier))
+        query = (
+            f"WorkflowType = 'TrackingNumberHold' AND ExecutionStatus = 'Running'"
+            f" AND WorkflowId IN ({ids})"
+        )
+        # Visibility may lag, but these holds predate the claims per number: long indexed.
+        async for execution in self._client.list_workflows(query, limit=10):
+            memo = await execution.memo()
+            holder = str(memo.get("holder", ""))
+            if holder != claim.holder:
+                raise _duplicate(holder, f"{claim.number} is already attached to {holder}")
 
     @activity.defn(name="numbers.release")
     async def release(self, claim: NumberClaim) -> None:
-        """Release the number (a no-op when the claim is gone or is another order's)."""
-        handle = self._client.get_workflow_handle(hold_id(claim.carrier, claim.number))
+        """Release the number (a no-op when the claim is gone or is another order's); with
+        ``keep_until``, retire it instead: taken until then, free afterwards."""
+        for workflow_id in (hold_id(claim.number), legacy_hold_id(claim.carrier, claim.number)):
+            described = await self._held_by(claim, workflow_id)
+            if described is None:
+                continue
+            if claim.keep_until is None:
+                await self._terminate(described, f"released by {claim.holder}")
+            else:
+                await self._retire(claim, described, claim.keep_until)
+            return
+        activity.logger.info("no claim of %s to release for %s", claim.holder, claim.number)
+
+    async def _held_by(
+        self, claim: NumberClaim, workflow_id: str
+    ) -> WorkflowExecutionDescription | None:
         try:
-            described = await handle.describe()
-        except RPCError as error:
-            activity.logger.info("no claim to release for %s: %s", claim.number, error)
-            return
-        holder = str(await described.memo_value("holder", default=""))
-        if described.status != WorkflowExecutionStatus.RUNNING or holder != claim.holder:
-            activity.logger.info("no claim of %s to release for %s", claim.holder, claim.number)
-            return
+            described = await self._client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            return None
+        memo = await described.memo()
+        running = described.status == WorkflowExecutionStatus.RUNNING
+        if not running or memo.get("holder") != claim.holder or _free_after(memo) is not None:
+            return None
+        return described
+
+    async def _retire(
+        self, claim: NumberClaim, described: WorkflowExecutionDescription, keep_until: datetime
+    ) -> None:
+        now = claim.at or datetime.now(UTC)
+        ours = described.id == hold_id(claim.number)
+        if not ours:  # a hold per carrier: end it, retire the number under its own id
+            await self._terminate(described, f"retired by {claim.holder}")
+        try:
+            # Our hold is replaced in one call: no other order can take the number in between.
+            await self._client.start_workflow(
+                RetiredNumberWorkflow.run,
+                claim.holder,
+                id=hold_id(claim.number),
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=(
+                    WorkflowIDConflictPolicy.TERMINATE_EXISTING
+                    if ours
+                    else WorkflowIDConflictPolicy.FAIL
+                ),
+                memo={
+                    "holder": claim.holder,
+                    "carrier": claim.carrier,
+                    _RETIRED: keep_until.isoformat(),
+                },
+                start_delay=max(keep_until - now, timedelta(seconds=1)),
+                static_summary=f"{claim.number} used by {claim.holder}, free after {keep_until:%F}",
+            )
+        except WorkflowAlreadyStartedError:
+            activity.logger.info("%s is held by another order: not retired", claim.number)
+
+    async def _terminate(self, described: WorkflowExecutionDescription, reason: str) -> None:
         run = self._client.get_workflow_handle(described.id, run_id=described.run_id)
         try:
-            await run.terminate(reason=f"released by {claim.holder}")
-        except RPCError as error:  # ended between the two calls: nothing left to release
-            activity.logger.info("claim on %s already ended: %s", claim.number, error)
+            await run.terminate(reason=reason)
+        except RPCError as error:  # ended between the two calls: nothing left to end
+            activity.logger.info("hold %s already ended: %s", described.id, error)
+
+
+def _carriers(carrier: str) -> list[str]:
+    codes = [c.value for c in Carrier]
+    return codes if carrier in codes else [*codes, carrier]
+
+
+def _free_after(memo: Mapping[str, Any]) -> datetime | None:
+    value = memo.get(_RETIRED)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _duplicate(holder: str, message: str) -> ApplicationError:
+    return ApplicationError(message, holder, type=RefusalReason.DUPLICATE.value, non_retryable=True)

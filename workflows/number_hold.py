@@ -1,12 +1,19 @@
-"""One open order per tracking number (R2): a tiny workflow whose id *is* the number's claim."""
+"""One order per tracking number (R2): a tiny workflow whose id *is* the number's claim."""
 
 from __future__ import annotations
 
 from temporalio import workflow
 
 
-def hold_id(carrier: str, number: str) -> str:
-    """The claim's workflow id: carrier and number only (neither is personal data)."""
+def hold_id(number: str) -> str:
+    """The claim's workflow id: the number only, normalised as R2 reads it. The platform sees
+    numbers, not carriers: one number is one parcel whichever carrier it is uploaded under."""
+    return f"tracking-{number.strip().upper()}"
+
+
+def legacy_hold_id(carrier: str, number: str) -> str:
+    """The id claims had while a hold was per (carrier, number): those still running are honoured
+    (a number held so is taken under every carrier) and released where they are."""
     return f"tracking-{carrier}-{number}"
 
 
@@ -40,3 +47,15 @@ class NumberHoldWorkflow:
     def holder(self) -> str:
         """The order workflow id that holds the number."""
         return self._holder
+
+
+@workflow.defn(name="RetiredTrackingNumber")
+class RetiredNumberWorkflow:
+    """A number whose order has ended: it stays taken (R2, a duplicate for another order) until
+    its start delay, the policy's reuse period, runs out; then a worker runs it once, it ends,
+    and the number is free. Its memo names the order and when the number is free again."""
+
+    @workflow.run
+    async def run(self, holder: str) -> str:
+        """End at once: the record's life was its start delay."""
+        return holder

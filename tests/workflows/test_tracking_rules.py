@@ -11,16 +11,17 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.events import CarrierScanned, UploadTracking
+from domain.events import BuyerConfirmed, CarrierScanned, ParcelDelivered, UploadTracking
+from domain.policy import Policy
 from domain.states import OrderState
 from tests.fakes import FakeCarrier
 from tests.numbers import fresh_s10
 from tests.workflows.harness import OrderRun, order_run
-from workflows.messages import OrderView
+from workflows.messages import OrderOutcome, OrderView
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
-H = timedelta(hours=1)
+H, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def upload(number: str) -> UploadTracking:
@@ -116,3 +117,48 @@ async def test_a_parcel_held_in_customs_over_48_hours_raises_an_alert(
         assert any("held in customs since" in n for n in view.order.notices)
         assert view.state is OrderState.LOCKED
         await run.save_history("customs_hold")
+
+
+async def test_a_number_held_on_one_order_is_refused_on_others_under_any_carrier(
+    env: WorkflowEnvironment,
+) -> None:
+    number = fresh_s10()
+    async with order_run(env) as a, order_run(env) as b, order_run(env) as c:
+        await a.handle.execute_update(OrderWorkflow.upload_tracking, upload(number))
+        for run, carrier in ((b, "cainiao"), (c, "yanwen")):
+            refusal = await run.refusal(
+                OrderWorkflow.upload_tracking,
+                UploadTracking(carrier=carrier, tracking_number=f" {number.lower()} "),
+            )
+            assert refusal.type == "duplicate"
+            assert a.handle.id in refusal.message
+            assert run.platform.keys("upload_tracking") == []
+
+
+async def test_a_number_stays_a_duplicate_180_days_after_its_order_ended_then_is_free(
+    env: WorkflowEnvironment,
+) -> None:
+    number = fresh_s10()
+    patient = Policy(handling_time=timedelta(days=400))  # B waits to ship, its clock moving on
+    async with order_run(env) as a, order_run(env, policy=patient) as b:
+        view = await a.handle.execute_update(OrderWorkflow.upload_tracking, upload(number))
+        assert view.order.shipment is not None
+        delivered = view.order.shipment.uploaded_at + 5 * DAY
+        await a.move_to(delivered)
+        await a.signal(ParcelDelivered(event_id="dl", at=delivered, tracking_number=number))
+        await a.signal(BuyerConfirmed(event_id="bc", at=delivered))
+        outcome = await a.handle.result()
+        assert isinstance(outcome, OrderOutcome)
+        assert outcome.state is OrderState.COMPLETED
+        ended = await a.now()
+
+        refusal = await b.refusal(OrderWorkflow.upload_tracking, upload(number))
+        assert refusal.type == "duplicate"
+        assert f"{a.handle.id}, which has ended" in refusal.message
+        await b.move_to(ended + 180 * DAY - DAY)
+        assert (await b.refusal(OrderWorkflow.upload_tracking, upload(number))).type == "duplicate"
+        await b.move_to(ended + 180 * DAY + DAY)
+        shipped = await b.handle.execute_update(OrderWorkflow.upload_tracking, upload(number))
+        assert shipped.order.shipment is not None
+        assert shipped.order.shipment.tracking_number == number
+        assert b.platform.keys("upload_tracking") == [f"{b.handle.id}:upload:1"]
