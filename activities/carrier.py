@@ -1,13 +1,20 @@
-"""Carrier activities: asking the tracking service whether it knows a number yet (R8)."""
+"""Carrier activities: does the tracking service know a number (R8), which scans does it have
+right now (R8, before a withdrawal), and stop following a number the order no longer carries."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel
 from temporalio import activity
 
 from activities.errors import translated
 from domain.commands import CheckCarrier
 from domain.errors import PermanentPortError
+from domain.polling import TrackedFact, new_facts
 from domain.ports import CarrierRecord, CarrierTracking
+from domain.tracking import TrackingSource
 
 
 class UnconfiguredTracking:
@@ -23,11 +30,25 @@ class UnconfiguredTracking:
         raise PermanentPortError(f"no tracking service configured ({len(numbers)} numbers)")
 
 
-class CarrierActivities:
-    """Thin activities over a ``CarrierTracking`` port."""
+class CarrierParcel(BaseModel):
+    """One parcel at its carrier: what the carrier activities are asked about."""
 
-    def __init__(self, tracking: CarrierTracking) -> None:
-        self._tracking = tracking
+    carrier: str
+    tracking_number: str
+
+
+class CarrierActivities:
+    """Thin activities over a ``CarrierTracking`` port (None: no tracking service configured)."""
+
+    def __init__(
+        self,
+        tracking: CarrierTracking | None,
+        *,
+        source: TrackingSource = TrackingSource.SEVENTEEN_TRACK,
+    ) -> None:
+        self._tracking = tracking or UnconfiguredTracking()
+        self._configured = tracking is not None
+        self._source = source
 
     @activity.defn(name="carrier.check")
     async def check(self, command: CheckCarrier) -> bool:
@@ -36,3 +57,24 @@ class CarrierActivities:
         await translated(self._tracking.register(pair))
         records = await translated(self._tracking.lookup(pair))
         return any(record.known for record in records)
+
+    @activity.defn(name="carrier.scans")
+    async def scans(self, parcel: CarrierParcel) -> list[TrackedFact]:
+        """Every scan the carrier has for the parcel now, as the facts the order takes ([]
+        without a tracking service: nothing can be learnt, nothing is concluded)."""
+        if not self._configured:
+            return []
+        pair = [(parcel.carrier, parcel.tracking_number)]
+        await translated(self._tracking.register(pair))
+        records = await translated(self._tracking.lookup(pair))
+        return [fact for record in records for fact in new_facts(record, (), self._source)]
+
+    @activity.defn(name="carrier.stop")
+    async def stop(self, parcel: CarrierParcel) -> None:
+        """Stop following the number (17TRACK ``stoptrack``); nothing without a service."""
+        if self._configured:
+            await translated(self._tracking.stop([(parcel.carrier, parcel.tracking_number)]))
+
+    def all(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Every activity of this class, for the worker."""
+        return [self.check, self.scans, self.stop]

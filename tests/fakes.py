@@ -13,6 +13,7 @@ from domain.ports import (
     Evidence,
     PlatformDispute,
     PlatformOrder,
+    RawScan,
     Solution,
 )
 
@@ -104,11 +105,14 @@ def at_second(moment: datetime) -> datetime:
 
 @dataclass
 class FakeCarrier:
-    """A tracking service that knows the numbers in ``known`` and records every request."""
+    """A tracking service that knows the numbers in ``known`` (or with ``scans``), answers each
+    number's ``scans`` (raw, 17TRACK codes) and records every request."""
 
     known: set[str] = field(default_factory=set)
+    scans: dict[str, list[RawScan]] = field(default_factory=dict)
     registered: list[tuple[str, str]] = field(default_factory=list)
     lookups: list[list[tuple[str, str]]] = field(default_factory=list)
+    stopped: list[tuple[str, str]] = field(default_factory=list)
 
     async def register(self, numbers: list[tuple[str, str]]) -> None:
         self.registered.extend(numbers)
@@ -116,12 +120,17 @@ class FakeCarrier:
     async def lookup(self, numbers: list[tuple[str, str]]) -> list[CarrierRecord]:
         self.lookups.append(list(numbers))
         return [
-            CarrierRecord(carrier=carrier, tracking_number=number, known=number in self.known)
+            CarrierRecord(
+                carrier=carrier,
+                tracking_number=number,
+                known=number in self.known or bool(self.scans.get(number)),
+                events=tuple(self.scans.get(number, ())),
+            )
             for carrier, number in numbers
         ]
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
-        del numbers
+        self.stopped.extend(numbers)
 
 
 PENDING = CarrierAnswer(status="pending")

@@ -35,7 +35,7 @@ from workers.logging import configure_logging, get_logger
 from workers.temporal_client import connect
 from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.dispute_poller import DISPUTE_POLLER_ID, DisputePollerInput, DisputePollerWorkflow
-from workflows.number_hold import NumberHoldWorkflow
+from workflows.number_hold import NumberHoldWorkflow, RetiredNumberWorkflow
 from workflows.order import OrderWorkflow
 from workflows.store_health import StoreHealthWorkflow
 from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWorkflow
@@ -56,7 +56,7 @@ def build_worker(
     """A worker running every parcelflow workflow and activity against ``platform`` and
     ``tracking`` (without one, the R8 carrier check reports that none is configured)."""
     numbers = NumberActivities(client, task_queue)
-    carrier = CarrierActivities(tracking or UnconfiguredTracking())
+    carrier = CarrierActivities(tracking)
     polling = TrackingActivities(client, tracking or UnconfiguredTracking(), task_queue)
     return Worker(
         client,
@@ -64,6 +64,7 @@ def build_worker(
         workflows=[
             OrderWorkflow,
             NumberHoldWorkflow,
+            RetiredNumberWorkflow,
             StoreHealthWorkflow,
             TrackingPollerWorkflow,
             CarrierClaimWorkflow,
@@ -75,7 +76,7 @@ def build_worker(
             DisputeActivities(platform, client, task_queue).poll,
             numbers.claim,
             numbers.release,
-            carrier.check,
+            *carrier.all(),
             *HealthActivities(client).all(),
             *polling.all(),
             *ClaimActivities(claims or UnconfiguredClaims()).all(),

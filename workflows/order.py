@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -36,7 +37,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.evidence import loss_proof, missing_loss_proof
     from domain.lifecycle import Decision, advance, decide
-    from domain.order import Order, OrderFacts, pending_deadlines, replacement_order_id
+    from domain.order import (
+        Order,
+        OrderFacts,
+        Shipment,
+        pending_deadlines,
+        replacement_order_id,
+    )
     from domain.states import EventKind
     from workflows import order_calls as calls
     from workflows import search_attributes as sa
@@ -49,6 +56,10 @@ with workflow.unsafe.imports_passed_through():
 CARRIER_CHECK_PATCH = "carrier-check-r8"
 NUMBER_CLAIMS_PATCH = "number-claims-r2"
 STORE_HEALTH_PATCH = "store-health-r7"
+WITHDRAWAL_CHECK_PATCH = "withdrawal-asks-carrier-r8"
+"""Right before a withdrawal is sent, ask the carrier for scans; afterwards stop tracking it."""
+RESHIP_CLAIM_PATCH = "reship-number-claims-r2"
+"""A reship's number is claimed (for its replacement order) before the solution is sent."""
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
@@ -67,6 +78,7 @@ class OrderWorkflow:
         self._published: dict[str, Any] = {}
         self._early_facts: list[Fact] = []
         self._outbox: list[CheckCarrier] = []
+        self._untrack: list[Shipment] = []
         self._health: list[HealthRecord] = []
 
     @property
@@ -90,6 +102,7 @@ class OrderWorkflow:
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._stop_tracking()
                 await self._report_health()
                 workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
             await self._run_outbox()
@@ -99,7 +112,10 @@ class OrderWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._report_health()
         if self.order.shipment is not None:
-            await self._release(self.order.shipment.carrier, self.order.shipment.tracking_number)
+            # R2: a number once used stays a duplicate for the policy's period after the end.
+            keep_until = workflow.now() + self.order.policy.number_reuse_after
+            shipment = self.order.shipment
+            await self._release(shipment.carrier, shipment.tracking_number, keep_until)
         return OrderOutcome(
             state=self.order.state, resolution=self.order.resolution, order=self.order
         )
@@ -161,13 +177,23 @@ class OrderWorkflow:
             )
         return self._order is not None
 
+    async def _stop_tracking(self) -> None:
+        while self._untrack:
+            await calls.stop_tracking(self._untrack.pop(0))
+
     async def _run_outbox(self) -> None:
+        await self._stop_tracking()
         while self._outbox:
             check = self._outbox.pop(0)
             known = await calls.carrier_knows(check)
             if known is None:
                 continue
-            fact = CarrierChecked(event_id=check.idempotency_key, at=workflow.now(), known=known)
+            fact = CarrierChecked(
+                event_id=check.idempotency_key,
+                at=workflow.now(),
+                known=known,
+                tracking_number=check.tracking_number,
+            )
             self._commit(decide(self.order, fact, workflow.now()), wake=False)
 
     async def _report_health(self) -> None:
@@ -180,10 +206,10 @@ class OrderWorkflow:
             self._woken = True
 
     async def _sleep_until_next_deadline_or_event(self) -> None:
-        if self._outbox or self._health:
+        if self._outbox or self._health or self._untrack:
             return
         deadlines = pending_deadlines(self.order)
-        first = deadlines[0].at if deadlines else None
+        first = min((d.wake_at for d in deadlines), default=None)
         if await sleep_until(first, lambda: self._woken):
             self._woken = False
 
@@ -280,14 +306,16 @@ class OrderWorkflow:
     async def _run_command(self, command: Event) -> OrderView:
         async with self._commands:
             decision = self._decide_or_refuse(command)
-            claim = calls.claim_of(decision, self.order.facts.workflow_id)
-            if claim is not None and workflow.patched(NUMBER_CLAIMS_PATCH):
+            if isinstance(command, WithdrawTracking) and workflow.patched(WITHDRAWAL_CHECK_PATCH):
+                decision = await self._ask_carrier_before_withdrawing(command, decision)
+            claim = self._claim_of(decision)
+            if claim is not None:
                 await calls.claim_number(claim)
                 # Facts may have arrived while the claim ran: decide again on the latest order.
                 try:
                     decision = self._decide_or_refuse(command)
                 except ApplicationError:
-                    await self._release(claim.carrier, claim.number)
+                    await self._release(claim.carrier, claim.number, holder=claim.holder)
                     raise
             withdrawn = self.order.shipment if isinstance(command, WithdrawTracking) else None
             self._commit(decision)
@@ -307,7 +335,44 @@ class OrderWorkflow:
                 at = withdrawn.withdrawn_at or workflow.now()
                 self._note(WithdrawalRecord(**ids, at=at, seq=withdrawn.seq))
                 await self._release(withdrawn.carrier, withdrawn.tracking_number)
+                if workflow.patched(WITHDRAWAL_CHECK_PATCH):
+                    # R10: no longer this order's parcel. After the update: the seller's
+                    # answer does not wait on the tracking service.
+                    self._untrack.append(withdrawn)
+                    self._woken = True
             return self._view()
+
+    def _claim_of(self, decision: Decision) -> NumberClaim | None:
+        """The number an upload (or, since ``reship-number-claims-r2``, a reship) must claim."""
+        facts = self.order.facts
+        for command in decision.commands:
+            if isinstance(command, SendTrackingUpload) and workflow.patched(NUMBER_CLAIMS_PATCH):
+                holder = facts.workflow_id
+                return calls.number_claim(command.carrier, command.tracking_number, holder)
+            if (
+                isinstance(command, StartReship)
+                and workflow.patched(NUMBER_CLAIMS_PATCH)
+                and workflow.patched(RESHIP_CLAIM_PATCH)
+            ):
+                replacement = facts.model_copy(
+                    update={"order_id": replacement_order_id(facts.order_id, command.seq)}
+                )
+                holder = replacement.workflow_id
+                return calls.number_claim(command.carrier, command.tracking_number, holder)
+        return None
+
+    async def _ask_carrier_before_withdrawing(
+        self, command: WithdrawTracking, decision: Decision
+    ) -> Decision:
+        """R8: a scan the carrier has but has not pushed yet locks the order: the withdrawal is
+        then refused ``carrier_scanned`` and nothing reaches the platform."""
+        shipment = self.order.shipment
+        if shipment is None or not decision.commands:
+            return decision
+        facts = await calls.carrier_scans(shipment)
+        for fact in facts:
+            self._commit(decide(self.order, fact, workflow.now()), wake=False)
+        return self._decide_or_refuse(command) if facts else decision
 
     def _decide_or_refuse(self, command: Event) -> Decision:
         decision = decide(self.order, command, workflow.now())
@@ -315,10 +380,17 @@ class OrderWorkflow:
             raise ApplicationError(decision.detail, type=decision.refusal.value, non_retryable=True)
         return decision
 
-    async def _release(self, carrier: str, number: str) -> None:
+    async def _release(
+        self,
+        carrier: str,
+        number: str,
+        keep_until: datetime | None = None,
+        holder: str | None = None,
+    ) -> None:
+        """Free the order's claim on a number, or with ``keep_until`` keep it taken until then."""
         if workflow.patched(NUMBER_CLAIMS_PATCH):
-            holder = self.order.facts.workflow_id
-            await calls.release_number(NumberClaim(carrier=carrier, number=number, holder=holder))
+            claim = calls.number_claim(carrier, number, holder or self.order.facts.workflow_id)
+            await calls.release_number(claim.model_copy(update={"keep_until": keep_until}))
 
     async def _execute(self, command: Command) -> None:
         try:

@@ -11,7 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities
+    from activities.carrier import CarrierActivities, CarrierParcel
     from activities.errors import NON_RETRYABLE
     from activities.health import HealthActivities
     from activities.numbers import NumberActivities, NumberClaim
@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
         StartReship,
     )
-    from domain.lifecycle import Decision
+    from domain.order import Shipment
+    from domain.polling import TrackedFact
     from workflows.store_health import HealthRecord, record_key
 
 PLATFORM_RETRY = RetryPolicy(
@@ -53,6 +54,13 @@ PLATFORM_HEARTBEAT = timedelta(seconds=10)
 """A platform call heartbeats every 2 s: a worker that dies mid-call is noticed in 10 s (and the
 retry, on a live worker, reads back before writing) instead of at the 30 s timeout."""
 CARRIER_CALL = timedelta(seconds=30)
+CARRIER_ASK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=4),
+    maximum_attempts=3,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+"""A seller waits on the answer: a few quick tries, then the withdrawal goes ahead (R8)."""
 
 
 async def platform_call(command: Command) -> None:
@@ -119,8 +127,45 @@ async def claim_number(claim: NumberClaim) -> None:
 
 
 async def release_number(claim: NumberClaim) -> None:
-    """Release the order's claim on a number (withdrawn, refused, or the order ended)."""
+    """Release the order's claim on a number (withdrawn, refused), or retire it (order ended)."""
     await _temporal_call(NumberActivities.release, claim)
+
+
+def number_claim(carrier: str, number: str, holder: str) -> NumberClaim:
+    """``holder``'s claim on ``number``, made at the workflow's own time."""
+    return NumberClaim(carrier=carrier, number=number, holder=holder, at=workflow.now())
+
+
+async def carrier_scans(shipment: Shipment) -> list[TrackedFact]:
+    """R8: the scans the carrier has for the parcel right now ([] when none, when no tracking
+    service is configured, or when it cannot be asked: the withdrawal then goes ahead, and the
+    platform still refuses a number the carrier has scanned)."""
+    try:
+        facts: list[TrackedFact] = await workflow.execute_activity_method(
+            CarrierActivities.scans,
+            CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number),
+            start_to_close_timeout=CARRIER_CALL,
+            retry_policy=CARRIER_ASK_RETRY,
+            summary=f"scans of {shipment.tracking_number} before withdrawing",
+        )
+    except ActivityError as failure:
+        workflow.logger.warning("the carrier could not be asked: %s", failure.cause)
+        return []
+    return facts
+
+
+async def stop_tracking(shipment: Shipment) -> None:
+    """R10: stop following a number the order no longer carries (17TRACK ``stoptrack``)."""
+    try:
+        await workflow.execute_activity_method(
+            CarrierActivities.stop,
+            CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number),
+            start_to_close_timeout=CARRIER_CALL,
+            retry_policy=PLATFORM_RETRY,
+            summary=f"stop tracking {shipment.tracking_number}",
+        )
+    except ActivityError as failure:
+        workflow.logger.warning("tracking of %s not stopped: %s", shipment.tracking_number, failure)
 
 
 async def report_health(record: HealthRecord) -> None:
@@ -129,16 +174,6 @@ async def report_health(record: HealthRecord) -> None:
         await _temporal_call(HealthActivities.record, record, summary=record_key(record))
     except ActivityError as failure:
         workflow.logger.warning("health record %s lost: %s", record_key(record), failure)
-
-
-def claim_of(decision: Decision, holder: str) -> NumberClaim | None:
-    """The number claim an upload decision needs, if it is one."""
-    for command in decision.commands:
-        if isinstance(command, SendTrackingUpload):
-            return NumberClaim(
-                carrier=command.carrier, number=command.tracking_number, holder=holder
-            )
-    return None
 
 
 async def _temporal_call(

@@ -30,6 +30,7 @@ from tests.workflows.harness import OrderRun, order_run, save_history, until
 from workers.orders import Orders
 from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
 from workflows.messages import OrderView
+from workflows.number_hold import hold_id
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -187,3 +188,60 @@ async def test_d7_the_claim_is_paid_and_the_bundle_holds_the_loss_proof_and_both
         assert not [m for m in bundle.missing if m.startswith(("order-", "claim-"))]
         await save_history(claim, "claim_paid")
         await child.handle.terminate("test over")
+
+
+async def test_a_reship_number_another_order_holds_is_refused_and_nothing_is_sent(
+    env: WorkflowEnvironment,
+) -> None:
+    taken = fresh_s10("UG")
+    async with order_run(env) as other, order_run(env) as run:
+        await other.handle.execute_update(
+            OrderWorkflow.upload_tracking, UploadTracking(carrier="yanwen", tracking_number=taken)
+        )
+        original = fresh_s10()
+        view = await run.handle.execute_update(
+            OrderWorkflow.upload_tracking,
+            UploadTracking(carrier="china_post", tracking_number=original),
+        )
+        assert view.order.shipment is not None
+        opened = view.order.shipment.uploaded_at + DISPUTED_AFTER
+        await run.move_to(opened)
+        await run.signal(DisputeOpened(event_id="d", at=opened, dispute_id="D-taken"))
+        reship = Solution(
+            kind=SolutionKind.RESHIP, reship_carrier="cainiao", reship_tracking_number=taken
+        )
+        refusal = await run.refusal(
+            OrderWorkflow.propose_solution, ProposeSolution(solution=reship)
+        )
+        assert refusal.type == "duplicate"
+        assert other.handle.id in refusal.message
+        assert run.platform.keys("propose_solution") == []
+        assert run.platform.keys("message_buyer") == []
+        assert (await run.view()).state is OrderState.AWAITING_FIRST_RESPONSE
+
+        own = Solution(
+            kind=SolutionKind.RESHIP, reship_carrier="china_post", reship_tracking_number=original
+        )
+        refused = await run.refusal(OrderWorkflow.propose_solution, ProposeSolution(solution=own))
+        assert (refused.type, "the lost parcel's own number" in refused.message) == (
+            "duplicate",
+            True,
+        )
+
+        fresh = fresh_s10("UG")
+        ok = Solution(
+            kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=fresh
+        )
+        await run.handle.execute_update(
+            OrderWorkflow.propose_solution, ProposeSolution(solution=ok)
+        )
+        held = await env.client.get_workflow_handle(hold_id(fresh)).describe()
+        assert (await held.memo())["holder"] == f"{run.handle.id}-R1"
+        child = env.client.get_workflow_handle_for(OrderWorkflow.run, f"{run.handle.id}-R1")
+        shipped = await until(
+            lambda: child.query(OrderWorkflow.view), lambda v: v.order.shipment is not None
+        )
+        assert shipped.order.shipment is not None
+        assert shipped.order.shipment.tracking_number == fresh
+        await child.terminate("test over")
+        await env.client.get_workflow_handle(claim_workflow_id("china_post", original)).terminate()
