@@ -16,10 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from domain.events import (
-    AnyFact,
-    Fact,
-)
+from domain.events import AnyFact, CarrierFact, Fact
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
 from domain.polling import scan_fact
@@ -45,6 +42,12 @@ class OrderCreatedHook(BaseModel):
     total: Money
     paid_at: AwareDatetime
     eta: AwareDatetime | None = None
+    category: str | None = Field(
+        default=None,
+        description="The product category (R13: jewellery, watches and phone accessories need "
+        "photo proof of delivery whatever the value).",
+        examples=["watches"],
+    )
     platform_supports_withdrawal: bool = True
     buyer: Annotated[
         dict[str, Any] | None,
@@ -148,13 +151,20 @@ def order_facts(body: bytes) -> OrderFacts:
 
 
 def fact(body: bytes, default_event_id: str) -> Fact:
-    """The fact a marketplace event hook carries; its ``event_id`` defaults to the webhook id."""
+    """The fact a marketplace event hook carries; its ``event_id`` defaults to the webhook id.
+
+    A carrier fact must name its tracking number: it is about one parcel, and the order may no
+    longer carry it (R10)."""
     data = json_object(body)
     data.setdefault("event_id", default_event_id)
     try:
-        return FACT.validate_python(data)
+        parsed = FACT.validate_python(data)
     except ValidationError as error:
         raise invalid(field_problems(error, tag=data.get("kind"))) from error
+    if isinstance(parsed, CarrierFact) and parsed.tracking_number is None:
+        problem = "a carrier fact must name the tracking number it is about"
+        raise invalid([FieldProblem(field="tracking_number", problem=problem)])
+    return parsed
 
 
 def workflow_id(marketplace: str, order_id: str) -> str:
@@ -190,7 +200,10 @@ def push_tag(body: bytes) -> object:
 
 def scan_facts(record: CarrierRecord) -> list[Fact]:
     """The order facts of a 17TRACK record: one per scan, delivered scans with their proof."""
-    return [scan_fact(normalise(raw, TrackingSource.SEVENTEEN_TRACK)) for raw in record.events]
+    return [
+        scan_fact(normalise(raw, TrackingSource.SEVENTEEN_TRACK), record.tracking_number)
+        for raw in record.events
+    ]
 
 
 class RecentIds:

@@ -197,8 +197,28 @@ class Orders:
                 raise Refused(_reason(cause.type), cause.message) from failed
             raise
         except RPCError as error:
+            ended = await self._ended(handle) if error.status is RPCStatusCode.NOT_FOUND else None
+            if ended is not None:
+                raise Refused(RefusalReason.ORDER_ENDED, ended) from error
             raise OrderNotFound(handle.id) from error
         return view
+
+    async def _ended(self, handle: WorkflowHandle[OrderWorkflow, Any]) -> str | None:
+        """Why an order that exists takes no more commands: its life ended (in which state), or
+        its workflow was stopped; None when there is no such order."""
+        try:
+            described = await handle.describe()
+        except RPCError:
+            return None
+        if described.status is WorkflowExecutionStatus.COMPLETED:
+            outcome = await handle.result()
+            state = outcome.state.value if outcome.state else "never created"
+            why = f" ({outcome.resolution})" if outcome.resolution else ""
+            return f"the order has ended: {state}{why}"
+        if described.status is WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            return None  # its next run takes the command; a race with the hand-over
+        status = described.status.name.lower() if described.status else "closed"
+        return f"the order's workflow was {status}: it takes no more commands"
 
 
 _STOPPED_EARLY = {

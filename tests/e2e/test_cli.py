@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from adapters.asgi_server import free_port
 from domain.claims import ClaimFacts
-from domain.events import DisputeOpened
+from domain.events import BuyerConfirmed, DisputeOpened, ParcelDelivered
 from domain.money import Money
 from domain.order import Order, OrderFacts, Shipment
 from domain.ports import Solution, SolutionKind
@@ -110,6 +110,29 @@ async def test_show_prints_state_deadlines_and_timeline(orders: Orders) -> None:
     assert "state: shipped" in result.stdout
     assert "withdraw by" in result.stdout
     assert "tracking_uploaded" in result.stdout
+
+
+async def test_a_command_to_an_ended_order_is_refused_with_exit_1_while_show_still_works(
+    orders: Orders,
+) -> None:
+    facts, number = await new_order(orders), fresh_s10()
+    await orders.ship(facts.marketplace, facts.order_id, "china_post", number)
+    now = datetime.now(UTC)
+    delivered = ParcelDelivered(event_id="dl", at=now, tracking_number=number)
+    await orders.send_fact(facts.marketplace, facts.order_id, delivered)
+    await orders.send_fact(facts.marketplace, facts.order_id, BuyerConfirmed(event_id="bc", at=now))
+    await orders.handle(facts.marketplace, facts.order_id).result()
+
+    withdrawn = await parcelflow("--json", "withdraw", "aliexpress", facts.order_id)
+    assert withdrawn.exit_code == 1, withdrawn.output
+    assert machine(withdrawn)["refused"] == "order_ended"
+    assert "the order has ended: completed" in machine(withdrawn)["detail"]
+    human = await parcelflow("respond", "aliexpress", facts.order_id, "hello")
+    assert human.exit_code == 1
+    assert "refused (order_ended)" in human.stderr
+    shown = await parcelflow("--json", "show", "aliexpress", facts.order_id)
+    assert shown.exit_code == 0, shown.output
+    assert machine(shown)["order"]["state"] == "completed"
 
 
 async def test_a_dispute_is_answered_and_solved_from_the_command_line(orders: Orders) -> None:

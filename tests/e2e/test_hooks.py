@@ -191,7 +191,7 @@ async def test_a_marketplace_event_before_its_creation_hook_is_on_the_order_once
 ) -> None:
     order_id = new_order_id()
     scan = {"kind": "carrier_scanned", "at": datetime.now(UTC).isoformat()}
-    scan |= {"status": "info_received", "code": "IR"}
+    scan |= {"status": "info_received", "code": "IR", "tracking_number": fresh_s10()}
     early = await hooks.post(events_path(order_id), scan, webhook_id=f"scan_{order_id}")
     assert (early.status_code, early.json()["status"]) == (202, "accepted")
 
@@ -338,10 +338,11 @@ async def test_buyer_personal_data_is_accepted_and_kept_nowhere(hooks: Hooks) ->
 
 
 async def test_a_17track_push_puts_its_scans_on_the_order_named_by_its_tag(hooks: Hooks) -> None:
-    order_id = new_order_id()
+    order_id, number = new_order_id(), fresh_s10()
     assert (await hooks.post("/hooks/orders", order_hook(order_id))).status_code == 202
+    await hooks.orders.ship("aliexpress", order_id, "china_post", number)
     push = json.loads((PUSH / "push_tracking_updated.json").read_text())
-    push["data"]["tag"] = workflow_id_for("aliexpress", order_id)
+    push["data"] |= {"tag": workflow_id_for("aliexpress", order_id), "number": number}
 
     accepted = await hooks.push(push)
     again = await hooks.push(push)
@@ -350,9 +351,64 @@ async def test_a_17track_push_puts_its_scans_on_the_order_named_by_its_tag(hooks
     assert accepted.json()["facts"] == 2
     assert again.status_code == 202
     view = await hooks.orders.view("aliexpress", order_id)
-    scans = [(e.source, e.code) for e in view.order.timeline]
-    assert scans == [("carrier", "InfoReceived"), ("carrier", "InTransit_PickedUp")]
+    scans = [(e.code, e.tracking_number) for e in view.order.timeline if e.source == "carrier"]
+    assert scans == [("InfoReceived", number), ("InTransit_PickedUp", number)]
     assert view.order.first_scan_at == datetime(2026, 3, 2, 5, tzinfo=UTC)
+
+
+async def test_a_17track_push_about_a_number_the_order_no_longer_carries_changes_nothing(
+    hooks: Hooks,
+) -> None:
+    order_id, withdrawn, current = new_order_id(), fresh_s10(), fresh_s10("LX")
+    assert (await hooks.post("/hooks/orders", order_hook(order_id))).status_code == 202
+    await hooks.orders.ship("aliexpress", order_id, "china_post", withdrawn)
+    await hooks.orders.withdraw("aliexpress", order_id)
+    await hooks.orders.ship("aliexpress", order_id, "china_post", current)
+    push = json.loads((PUSH / "push_tracking_updated.json").read_text())
+    push["data"] |= {"tag": workflow_id_for("aliexpress", order_id), "number": withdrawn}
+
+    accepted = await hooks.push(push)
+
+    assert (accepted.status_code, accepted.json()["facts"]) == (202, 2)
+    view = await hooks.orders.view("aliexpress", order_id)
+    assert (view.state, view.order.locked_at, view.order.first_scan_at) == (
+        OrderState.SHIPPED,
+        None,
+        None,
+    )
+    kept = [e.tracking_number for e in view.order.timeline if e.source == "carrier"]
+    assert kept == [withdrawn, withdrawn]
+    withdrawn_again = await hooks.orders.withdraw("aliexpress", order_id)
+    assert withdrawn_again.state is OrderState.AWAITING_SHIPMENT
+
+
+async def test_a_carrier_fact_without_its_tracking_number_is_refused_naming_the_field(
+    hooks: Hooks,
+) -> None:
+    order_id = new_order_id()
+    scan = {"kind": "carrier_scanned", "at": datetime.now(UTC).isoformat(), "status": "in_transit"}
+
+    refused = await hooks.post(events_path(order_id), scan)
+
+    assert refused.status_code == 422
+    assert [problem["field"] for problem in refused.json()["fields"]] == ["tracking_number"]
+    await hooks.assert_no_workflow(order_id)
+
+
+async def test_an_order_voided_by_the_platform_ends_as_a_void(hooks: Hooks) -> None:
+    order_id = new_order_id()
+    hook = order_hook(order_id, category="Watches")
+    assert (await hooks.post("/hooks/orders", hook)).status_code == 202
+    void = {"kind": "order_voided", "at": datetime.now(UTC).isoformat(), "reason": "buyer asked"}
+
+    accepted = await hooks.post(events_path(order_id), void)
+
+    assert accepted.status_code == 202
+    outcome = await hooks.orders.handle("aliexpress", order_id).result()
+    assert isinstance(outcome, OrderOutcome)
+    assert outcome.state is OrderState.VOIDED
+    assert outcome.order is not None
+    assert outcome.order.facts.category == "Watches"
 
 
 async def test_a_17track_push_with_a_bad_signature_is_refused(hooks: Hooks) -> None:
