@@ -251,3 +251,45 @@ async def test_1000_shipped_parcels_cost_at_most_20_lookups_a_cycle(
             assert sim.state.request_counts()["numbers"]["gettrackinfo"] == 2_000
         finally:
             await poller.terminate()
+
+
+async def test_a_withdrawn_number_is_stopped_at_the_tracking_service_and_polled_no_more(
+    env: WorkflowEnvironment, sim: Sim
+) -> None:
+    withdrawn, current = fresh_s10(), fresh_s10("LX")
+    async with workers(env, sim) as queues:
+        orders = Orders(env.client, queues.orders)
+        facts = order_facts(datetime.now(UTC))
+        with env.with_time_skipping_disabled():
+            await orders.create(facts)
+            await orders.ship(facts.marketplace, facts.order_id, "china_post", withdrawn)
+            await orders.withdraw(facts.marketplace, facts.order_id)
+            await orders.ship(facts.marketplace, facts.order_id, "china_post", current)
+
+        async def stopped() -> bool:
+            return withdrawn in sim.state.stopped
+
+        await until(stopped)  # 17TRACK stoptrack, right after the withdrawal
+        listed = f"TaskQueue = '{queues.orders}' AND TrackingNumber = '{current}'"
+        await until(lambda: _counted(env.client, listed))
+        sim.state.add_script(
+            ParcelScript(
+                number=withdrawn,
+                events=(ScriptedEvent(at=datetime.now(UTC), sub_status="InTransit_PickedUp"),),
+            )
+        )
+        sim.clock.set(datetime.now(UTC) + timedelta(seconds=1))
+        before = sim.state.request_counts()["numbers"].get("gettrackinfo", 0)
+
+        poller = await start_poller(env, queues.poller, PollerInput())
+        try:
+            first = await progress_reaches(poller, lambda p: p.cycles >= 1)
+            assert (first.listed, first.parcels_polled, first.facts_forwarded) == (1, 1, 0)
+            assert sim.state.request_counts()["numbers"]["gettrackinfo"] == before + 1
+            view = await orders.view(facts.marketplace, facts.order_id)
+            assert view.state is OrderState.SHIPPED
+            assert view.order.shipment is not None
+            assert view.order.shipment.tracking_number == current
+            assert [e for e in view.order.timeline if e.source == "carrier"] == []
+        finally:
+            await poller.terminate()
