@@ -1,7 +1,8 @@
 """Replay every committed history with today's workflow code: a non-deterministic change fails.
 
 Refresh after an intended change of behaviour (the ``-v1`` files predate the R2 number claims
-and the R8 carrier check, the ``-v2`` files predate ``local-calls``, all guarded by
+and the R8 carrier check, the ``-v2`` files predate ``local-calls``, the ``-v3`` files predate
+``withdrawal-asks-carrier-r8`` and ``reship-number-claims-r2``, all guarded by
 ``workflow.patched``, and must keep replaying):
     PARCELFLOW_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_order_paths.py
 Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
@@ -39,6 +40,9 @@ def test_every_order_path_has_a_committed_history() -> None:
         "dispute_resolved",
         "tracking_expired",
         "delivered_completed",
+        "dispute_arbitration",
+        "customs_hold",
+        "reship_and_claim",
     } <= names
 
 
