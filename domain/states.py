@@ -144,7 +144,13 @@ recorded on the timeline (an outside fact)."""
 NOTES: Final[Mapping[OrderState, tuple[str, ...]]] = {
     S.SOLUTION_OFFERED: (
         "a reship follows the replacement parcel as its own order (id ending -R1)",
-        "and opens a CarrierClaim workflow on the lost parcel (claim states below)",
+        "and opens a CarrierClaim workflow on the lost parcel (claim states below);",
+        "a rejection before the solution deadline leaves the rest of the window,",
+        "after it the platform's arbitration decides",
+    ),
+    S.AWAITING_ARBITRATION: (
+        "no ruling at the solution deadline: the solution was offered in time;",
+        "a reminder if no verdict comes within the policy's period (7 days)",
     ),
 }
 """What a state starts outside the order's own states, drawn as a note beside it."""
