@@ -55,16 +55,22 @@ async def happy_order(orders: Orders) -> str:
     """Hook → upload → scan → delivered → buyer confirms; the workflow id once completed."""
     facts = new_order("h")
     await orders.create(facts)
-    await orders.ship(MARKETPLACE, facts.order_id, "china_post", fresh_s10())
+    number = fresh_s10()
+    await orders.ship(MARKETPLACE, facts.order_id, "china_post", number)
     handle = orders.handle(MARKETPLACE, facts.order_id)
 
     async def tell(fact: Fact) -> None:
         await handle.signal(OrderWorkflow.fact, FactEnvelope(fact=fact))
 
     now = datetime.now
-    await tell(CarrierScanned(event_id="s1", at=now(UTC), status="in_transit", code="PU"))
+    scan = CarrierScanned(
+        event_id="s1", at=now(UTC), status="in_transit", code="PU", tracking_number=number
+    )
+    await tell(scan)
     proof = ProofOfDelivery(signer="J.", photo_url="https://pod.example/p.jpg")
-    await tell(ParcelDelivered(event_id="dl", at=now(UTC), code="DL", proof=proof))
+    await tell(
+        ParcelDelivered(event_id="dl", at=now(UTC), code="DL", proof=proof, tracking_number=number)
+    )
     await tell(BuyerConfirmed(event_id="bc", at=now(UTC)))
     outcome = await handle.result()
     if not isinstance(outcome, OrderOutcome) or outcome.state is not OrderState.COMPLETED:

@@ -70,11 +70,21 @@ class Feeder:
         """An outside fact (the workflow drops one it has seen: event ids are fixed)."""
         await self.orders.send_fact(MARKETPLACE, order_id, fact)
 
+    async def number(self, order_id: str) -> str | None:
+        """The tracking number the order carries now (a carrier fact is about it, R10)."""
+        shipment = (await self.view(order_id)).order.shipment
+        return shipment.tracking_number if shipment else None
+
     async def scan(self, order_id: str, status: str, code: str, where: str) -> None:
         """A carrier scan; the marketplace learns of the first one too (R4.2)."""
         at = datetime.now(UTC)
         event = CarrierScanned(
-            event_id=f"demo:{order_id}:{code}", at=at, status=status, code=code, location=where
+            event_id=f"demo:{order_id}:{code}",
+            at=at,
+            status=status,
+            code=code,
+            location=where,
+            tracking_number=await self.number(order_id),
         )
         await self.fact(order_id, event)
         self.market.mark_scan(order_id)
@@ -160,9 +170,14 @@ async def _completed(f: Feeder, order_id: str) -> None:
         signer="front desk", photo_url="https://carrier.example/pod/8800000008.jpg"
     )
     at = datetime.now(UTC)
-    await f.fact(
-        order_id, ParcelDelivered(event_id=f"demo:{order_id}:DLV", at=at, code="DLV", proof=proof)
+    delivered = ParcelDelivered(
+        event_id=f"demo:{order_id}:DLV",
+        at=at,
+        code="DLV",
+        proof=proof,
+        tracking_number=await f.number(order_id),
     )
+    await f.fact(order_id, delivered)
     await f.fact(
         order_id, BuyerConfirmed(event_id=f"demo:{order_id}:confirmed", at=datetime.now(UTC))
     )

@@ -237,7 +237,7 @@ async def test_a_reship_number_another_order_holds_is_refused_and_nothing_is_sen
         )
         held = await env.client.get_workflow_handle(hold_id(fresh)).describe()
         assert (await held.memo())["holder"] == f"{run.handle.id}-R1"
-        child = env.client.get_workflow_handle_for(OrderWorkflow.run, f"{run.handle.id}-R1")
+        child = env.client.get_workflow_handle(f"{run.handle.id}-R1")
         shipped = await until(
             lambda: child.query(OrderWorkflow.view), lambda v: v.order.shipment is not None
         )
