@@ -18,7 +18,7 @@ a claim looks for one under any carrier before it claims, and a release finds th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -80,16 +80,42 @@ class NumberActivities:
                 return
 
     async def _start_hold(self, claim: NumberClaim) -> None:
-        await self._client.start_workflow(
+        await self._record(
             NumberHoldWorkflow.run,
+            claim,
+            start_delay=HOLD_DORMANT,
+            summary=f"{claim.number} held by {claim.holder}",
+        )
+
+    async def _record(
+        self,
+        run: Callable[[Any, str], Awaitable[str]],
+        claim: NumberClaim,
+        *,
+        start_delay: timedelta,
+        summary: str,
+        free_after: datetime | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Start the number's record (a hold, or a retired number); ``replace`` ends the one
+        that runs under its id in the same call, else a running one fails the start."""
+        memo = {"holder": claim.holder, "carrier": claim.carrier}
+        if free_after is not None:
+            memo[_RETIRED] = free_after.isoformat()
+        await self._client.start_workflow(
+            run,
             claim.holder,
             id=hold_id(claim.number),
             task_queue=self._task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            memo={"holder": claim.holder, "carrier": claim.carrier},
-            start_delay=HOLD_DORMANT,
-            static_summary=f"{claim.number} held by {claim.holder}",
+            id_conflict_policy=(
+                WorkflowIDConflictPolicy.TERMINATE_EXISTING
+                if replace
+                else WorkflowIDConflictPolicy.FAIL
+            ),
+            memo=memo,
+            start_delay=start_delay,
+            static_summary=summary,
         )
 
     async def _cleared(self, claim: NumberClaim, described: WorkflowExecutionDescription) -> bool:
@@ -161,24 +187,13 @@ class NumberActivities:
             await self._terminate(described, f"retired by {claim.holder}")
         try:
             # Our hold is replaced in one call: no other order can take the number in between.
-            await self._client.start_workflow(
+            await self._record(
                 RetiredNumberWorkflow.run,
-                claim.holder,
-                id=hold_id(claim.number),
-                task_queue=self._task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                id_conflict_policy=(
-                    WorkflowIDConflictPolicy.TERMINATE_EXISTING
-                    if ours
-                    else WorkflowIDConflictPolicy.FAIL
-                ),
-                memo={
-                    "holder": claim.holder,
-                    "carrier": claim.carrier,
-                    _RETIRED: keep_until.isoformat(),
-                },
+                claim,
                 start_delay=max(keep_until - now, timedelta(seconds=1)),
-                static_summary=f"{claim.number} used by {claim.holder}, free after {keep_until:%F}",
+                summary=f"{claim.number} used by {claim.holder}, free after {keep_until:%F}",
+                free_after=keep_until,
+                replace=ours,
             )
         except WorkflowAlreadyStartedError:
             activity.logger.info("%s is held by another order: not retired", claim.number)

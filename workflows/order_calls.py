@@ -143,7 +143,7 @@ async def carrier_scans(shipment: Shipment) -> list[TrackedFact]:
     try:
         facts: list[TrackedFact] = await workflow.execute_activity_method(
             CarrierActivities.scans,
-            CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number),
+            _parcel(shipment),
             start_to_close_timeout=CARRIER_CALL,
             retry_policy=CARRIER_ASK_RETRY,
             summary=f"scans of {shipment.tracking_number} before withdrawing",
@@ -154,12 +154,16 @@ async def carrier_scans(shipment: Shipment) -> list[TrackedFact]:
     return facts
 
 
+def _parcel(shipment: Shipment) -> CarrierParcel:
+    return CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
+
+
 async def stop_tracking(shipment: Shipment) -> None:
     """R10: stop following a number the order no longer carries (17TRACK ``stoptrack``)."""
     try:
         await workflow.execute_activity_method(
             CarrierActivities.stop,
-            CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number),
+            _parcel(shipment),
             start_to_close_timeout=CARRIER_CALL,
             retry_policy=PLATFORM_RETRY,
             summary=f"stop tracking {shipment.tracking_number}",
