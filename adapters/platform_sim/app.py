@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from adapters.platform_sim.gateway import WRITES, dispatch, error_body, rejection, request_parts
-from adapters.platform_sim.rules import SimOrder, SimRefusal
+from adapters.platform_sim.rules import SimDispute, SimOrder, SimRefusal
 from adapters.platform_sim.state import Fault, SimState
 from adapters.platform_sim.wire import wire_time
 from domain.money import Money
@@ -40,6 +40,24 @@ class NewDispute(BaseModel):
     reason: str = "not_received"
 
 
+class ScanReport(BaseModel):
+    """``POST /sim/orders/{id}/scan``: the number the carrier scanned (default: the order's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str | None = None
+
+
+class Verdict(BaseModel):
+    """``POST /sim/disputes/{id}/arbitration``: the platform's arbitration decides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    for_seller: bool
+    refund_minor: int | None = None
+    """Against the seller: what they refund (default: the order's total)."""
+
+
 class ClockChange(BaseModel):
     """``POST /sim/clock``: freeze at ``now`` and/or move on by ``advance_seconds``."""
 
@@ -55,6 +73,23 @@ class FaultPlan(BaseModel):
     count: int = 1
 
 
+_INVALID_VALUES = frozenset({"isv.invalid-parameter", "REFUND_AMOUNT_INVALID"})
+
+
+def _status_of(code: str) -> int:
+    """An admin call's refusal: 404 for what does not exist, 422 for a value the platform
+    would not take, 409 for a call the thing's state forbids (e.g. ``ISSUE_STATUS_INVALID``)."""
+    if code.endswith("NOT_FOUND"):
+        return 404
+    return 422 if code in _INVALID_VALUES else 409
+
+
+def _refund(minor: int, currency: str) -> Money:
+    if minor < 0:
+        raise SimRefusal("REFUND_AMOUNT_INVALID", f"refund_minor {minor} is negative")
+    return Money(minor=minor, currency=currency)
+
+
 def _order_json(order: SimOrder) -> dict[str, Any]:
     return {
         "order_id": order.order_id,
@@ -68,8 +103,34 @@ def _order_json(order: SimOrder) -> dict[str, Any]:
                 "number": s.number,
                 "uploaded_at": s.uploaded_at.isoformat(),
                 "locked": s.locked,
+                "scanned": s.scanned,
             }
             for s in order.shipments
+        ],
+    }
+
+
+def _dispute_json(dispute: SimDispute) -> dict[str, Any]:
+    return {
+        "dispute_id": dispute.dispute_id,
+        "order_id": dispute.order_id,
+        "status": dispute.status,
+        "outcome": dispute.outcome,
+        "decided_by": dispute.decided_by,
+        "arbitration_since": (
+            dispute.arbitration_since.isoformat() if dispute.arbitration_since else None
+        ),
+        "solutions": [
+            {
+                "solution_id": s.solution_id,
+                "owner": s.owner,
+                "solution_type": s.solution_type,
+                "refund_minor": s.refund.minor,
+                "status": s.status,
+                "reached_type": s.reached_type,
+                "created_at": s.created_at.isoformat(),
+            }
+            for s in dispute.solutions
         ],
     }
 
@@ -108,8 +169,9 @@ def create_app(state: SimState) -> FastAPI:
 
     @app.exception_handler(SimRefusal)
     async def refused(_: Request, exc: SimRefusal) -> JSONResponse:
-        status = 404 if exc.code.endswith("NOT_FOUND") else 409
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=status)
+        return JSONResponse(
+            {"code": exc.code, "message": exc.message}, status_code=_status_of(exc.code)
+        )
 
     @app.post("/sim/orders", status_code=201)
     async def add_order(body: NewOrder) -> dict[str, Any]:
@@ -124,8 +186,8 @@ def create_app(state: SimState) -> FastAPI:
             return _order_json(state.order(order_id))
 
     @app.post("/sim/orders/{order_id}/scan")
-    async def scan(order_id: str) -> dict[str, Any]:
-        state.mark_scan(order_id)
+    async def scan(order_id: str, body: ScanReport | None = None) -> dict[str, Any]:
+        state.mark_scan(order_id, body.number if body else None)
         return await get_order(order_id)
 
     @app.post("/sim/orders/{order_id}/eta")
@@ -137,10 +199,30 @@ def create_app(state: SimState) -> FastAPI:
     async def open_dispute(order_id: str, body: NewDispute) -> dict[str, str]:
         return {"dispute_id": state.open_dispute(order_id, body.reason).dispute_id}
 
+    @app.get("/sim/disputes/{dispute_id}")
+    async def get_dispute(dispute_id: str) -> dict[str, Any]:
+        with state.lock:
+            return _dispute_json(state.dispute(dispute_id))
+
     @app.post("/sim/disputes/{dispute_id}/accept")
-    async def accept(dispute_id: str) -> dict[str, str]:
+    async def accept(dispute_id: str) -> dict[str, Any]:
         state.buyer_accepts(dispute_id)
-        return {"dispute_id": dispute_id, "status": state.dispute(dispute_id).status}
+        return await get_dispute(dispute_id)
+
+    @app.post("/sim/disputes/{dispute_id}/reject")
+    async def reject(dispute_id: str) -> dict[str, Any]:
+        state.buyer_rejects(dispute_id)
+        return await get_dispute(dispute_id)
+
+    @app.post("/sim/disputes/{dispute_id}/arbitration")
+    async def arbitration(dispute_id: str, body: Verdict) -> dict[str, Any]:
+        with state.lock:
+            refund = None
+            if body.refund_minor is not None:
+                total = state.order(state.dispute(dispute_id).order_id).total
+                refund = _refund(body.refund_minor, total.currency)
+            state.arbitrate(dispute_id, for_seller=body.for_seller, refund=refund)
+        return await get_dispute(dispute_id)
 
     @app.get("/sim/clock")
     async def clock() -> dict[str, str]:

@@ -6,6 +6,10 @@ import hashlib
 from typing import Any
 
 from adapters.platform_sim.rules import (
+    ARBITRATION,
+    OPEN,
+    SOLUTION_PENDING,
+    SOLUTION_REACHED,
     SimDispute,
     SimEvidence,
     SimMessage,
@@ -25,6 +29,7 @@ from adapters.platform_sim.wire import (
 
 IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "gif", "bmp", "webp"})
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+_TAKES_EVIDENCE = frozenset({OPEN, ARBITRATION})
 
 
 def _solution_json(solution: SimSolution, issue_id: str) -> dict[str, Any]:
@@ -36,8 +41,10 @@ def _solution_json(solution: SimSolution, issue_id: str) -> dict[str, Any]:
         "refund_money": amount(solution.refund),
         "refund_money_currency": solution.refund.currency,
         "status": solution.status,
+        "reached_type": solution.reached_type,
         "content": solution.context,
         "gmt_create": wire_time(solution.created_at),
+        "gmt_modified": wire_time(solution.answered_at or solution.created_at),
     }
 
 
@@ -110,15 +117,22 @@ def issue_detail(state: SimState, params: Params, _key: str | None) -> dict[str,
     return {"result_object": _dispute_json(state, state.dispute(required(params, "issue_id")))}
 
 
-def _open_dispute(state: SimState, dispute_id: str) -> SimDispute:
+def _open_dispute(
+    state: SimState, dispute_id: str, statuses: frozenset[str] = frozenset({OPEN})
+) -> SimDispute:
+    """The dispute if its status allows the call: ``ISSUE_DEADLINE_PASSED`` once a missed R14
+    deadline decided it, else ``ISSUE_STATUS_INVALID`` (ended, or in arbitration: no solution
+    can be offered while the platform decides)."""
     dispute = state.dispute(dispute_id)
-    if dispute.status != "processing":
+    if dispute.status not in statuses:
         code = (
-            "ISSUE_DEADLINE_PASSED"
-            if dispute.outcome == "ruled_against_seller"
-            else "ISSUE_STATUS_INVALID"
+            "ISSUE_DEADLINE_PASSED" if dispute.decided_by == "deadline" else "ISSUE_STATUS_INVALID"
         )
-        raise SimRefusal(code, f"dispute {dispute_id} is {dispute.status} ({dispute.outcome})")
+        if dispute.status == ARBITRATION:
+            message = f"dispute {dispute_id} is in arbitration: the platform decides"
+        else:
+            message = f"dispute {dispute_id} is {dispute.status} ({dispute.outcome})"
+        raise SimRefusal(code, message)
     return dispute
 
 
@@ -141,7 +155,7 @@ def save_solution(state: SimState, params: Params, key: str | None) -> dict[str,
         "seller",
         kind,
         refund,
-        "wait_buyer_accept",
+        SOLUTION_PENDING,
         now,
         str(dto.get("solution_context", "")),
     )
@@ -167,10 +181,11 @@ def agree_solution(state: SimState, params: Params, key: str | None) -> dict[str
     )
     if solution is None:
         raise SimRefusal("SOLUTION_TYPE_INVALID", f"{wanted} is not a buyer solution")
-    solution.status = "reached"
+    solution.status, solution.answered_at = SOLUTION_REACHED, state.now()
+    solution.reached_type = "negotiation_consensus"
     dispute.responded_at = dispute.responded_at or state.now()
     state.record("solution_agreed", key, order_id=dispute.order_id, dispute_id=dispute.dispute_id)
-    state.close_dispute(dispute, "resolved", solution)
+    state.close_dispute(dispute, "resolved", solution, by="seller")
     return {"result_object": True}
 
 
@@ -185,7 +200,7 @@ def add_message(state: SimState, params: Params, key: str | None) -> dict[str, A
     answered = [
         d
         for d in state.order_disputes(order.order_id)
-        if d.status == "processing" and d.responded_at is None
+        if d.status == OPEN and d.responded_at is None
     ]
     for dispute in answered:
         dispute.responded_at = state.now()
@@ -205,8 +220,9 @@ def list_messages(state: SimState, params: Params, _key: str | None) -> dict[str
 
 
 def upload_image(state: SimState, params: Params, files: Files, key: str | None) -> dict[str, Any]:
-    """aliexpress.issue.image.upload: an image (``image_bytes``) as seller evidence."""
-    dispute = _open_dispute(state, required(params, "issue_id"))
+    """aliexpress.issue.image.upload: an image (``image_bytes``) as seller evidence, also while
+    the platform's arbitration decides (evidence is what it decides on)."""
+    dispute = _open_dispute(state, required(params, "issue_id"), _TAKES_EVIDENCE)
     if required(params, "buyer_login_id") != state.order(dispute.order_id).buyer_login_id:
         raise SimRefusal("isv.invalid-parameter", "buyer_login_id is not the dispute's buyer")
     extension = required(params, "extension").lower().lstrip(".")

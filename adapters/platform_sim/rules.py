@@ -31,6 +31,26 @@ class SimRefusal(Exception):
         self.message = message
 
 
+OPEN = "processing"
+"""AliExpress's ``issue_status`` of a dispute still being negotiated."""
+FINISHED = "finish"
+"""AliExpress's ``issue_status`` of a dispute that has ended."""
+ARBITRATION = "arbitration"
+"""The simulator's own ``issue_status`` of a dispute in the platform's arbitration (R14).
+
+No documented ``issue_status`` value for arbitration was found: the dispute API pages
+(``aliexpress.issue.issuelist.get``, ``aliexpress.issue.detail.get``) show none, and the buyer
+help calls the state "Dispute Escalated" (activities.aliexpress.com/adcms/help-aliexpress-com/
+claim_status.php), not an API value. The one documented API word is a solution's
+``reached_type`` ``platform_arbitrate`` (``aliexpress.issue.detail.get``,
+developer.alibaba.com/docs/api.htm?apiId=36222), which the verdict's solution carries here. So
+the status keeps the simulator's vocabulary; it is not ``processing``, so our dispute poller
+(``activities.disputes.OPEN_STATUSES``) does not take it for a dispute awaiting the seller."""
+SOLUTION_PENDING = "wait_buyer_accept"
+SOLUTION_REJECTED = "rejected"
+SOLUTION_REACHED = "reached"
+
+
 @dataclass
 class SimShipment:
     """A tracking number declared on an order; ``locked`` is the first reason it froze (R4)."""
@@ -39,6 +59,8 @@ class SimShipment:
     number: str
     uploaded_at: datetime
     locked: str | None = None
+    scanned: bool = False
+    """Whether the carrier has scanned this number (R4.2 locks this shipment, no other)."""
 
 
 @dataclass
@@ -60,10 +82,20 @@ class SimOrder:
     eta: datetime
     created_at: datetime
     status: str = "WAIT_SELLER_SEND_GOODS"
-    scanned: bool = False
     shipments: list[SimShipment] = field(default_factory=list)
     messages: list[SimMessage] = field(default_factory=list)
     withdrawal_refusals: int = 0
+
+    @property
+    def scanned(self) -> bool:
+        """Whether the carrier has scanned a number the order carries now (a scan of a number
+        it no longer carries, withdrawn, is about another parcel: R10)."""
+        return any(s.scanned for s in self.shipments)
+
+    @scanned.setter
+    def scanned(self, value: bool) -> None:
+        for shipment in self.shipments:
+            shipment.scanned = value
 
 
 @dataclass
@@ -77,6 +109,12 @@ class SimSolution:
     status: str
     created_at: datetime
     context: str = ""
+    answered_at: datetime | None = None
+    """When the other party accepted or rejected it (a ruling: when it was made)."""
+    reached_type: str = ""
+    """How an agreed solution was reached, in the platform's words (``reached_type`` of
+    ``aliexpress.issue.detail.get``'s solution DTO): ``negotiation_consensus`` (the parties
+    agreed) or ``platform_arbitrate`` (the platform's arbitration decided)."""
 
 
 @dataclass
@@ -105,6 +143,22 @@ class SimDispute:
     outcome: str | None = None
     solutions: list[SimSolution] = field(default_factory=list)
     evidence: list[SimEvidence] = field(default_factory=list)
+    arbitration_since: datetime | None = None
+    """When the buyer's rejection, after the solution deadline, sent it to arbitration (R14)."""
+    decided_by: str | None = None
+    """Who ended it: ``buyer`` (accepted), ``seller`` (agreed), ``deadline`` (a missed R14
+    deadline) or ``arbitration`` (the platform's verdict)."""
+
+    def seller_solutions(self) -> list[SimSolution]:
+        """The seller's solutions, oldest first."""
+        return [s for s in self.solutions if s.owner == "seller"]
+
+    def pending_solution(self) -> SimSolution | None:
+        """The seller's latest solution if the buyer has not answered it yet."""
+        offered = self.seller_solutions()
+        if offered and offered[-1].status == SOLUTION_PENDING:
+            return offered[-1]
+        return None
 
 
 def normalise(number: str) -> str:
@@ -124,7 +178,7 @@ def withdrawal_lock(
         return shipment.locked
     if now - shipment.uploaded_at >= rules.cancel_window:
         return "WITHDRAW_WINDOW_CLOSED"
-    if order.scanned:
+    if shipment.scanned:
         return "WITHDRAW_CARRIER_SCANNED"
     if any(d.reason == "not_received" for d in disputes):
         return "WITHDRAW_DISPUTE_OPEN"
@@ -134,14 +188,17 @@ def withdrawal_lock(
 
 
 def missed_deadline(dispute: SimDispute, now: datetime, rules: SimRules) -> datetime | None:
-    """R14: the deadline the seller missed (the platform then rules against them), or None."""
-    if dispute.status != "processing":
+    """R14: the deadline the seller missed (the platform then rules against them), or None.
+
+    A solution offered in time and not answered meets the solution deadline. One the buyer
+    rejected before the deadline does not: the seller may offer another before it, else the
+    platform rules at the deadline. A dispute in arbitration has no deadline left."""
+    if dispute.status != OPEN:
         return None
     first = dispute.opened_at + rules.first_response
     if (dispute.responded_at is None or dispute.responded_at > first) and now >= first:
         return first
-    has_solution = any(s.owner == "seller" for s in dispute.solutions)
     final = dispute.opened_at + rules.solution
-    if not has_solution and now >= final:
+    if dispute.pending_solution() is None and now >= final:
         return final
     return None

@@ -12,12 +12,18 @@ from enum import StrEnum
 from typing import Any
 
 from adapters.platform_sim.rules import (
+    ARBITRATION,
+    FINISHED,
+    OPEN,
+    SOLUTION_REACHED,
+    SOLUTION_REJECTED,
     SimDispute,
     SimOrder,
     SimRefusal,
     SimRules,
     SimSolution,
     missed_deadline,
+    normalise,
     withdrawal_lock,
 )
 from domain.money import Money
@@ -130,12 +136,18 @@ class SimState:
             raise SimRefusal("ORDER_NOT_FOUND", f"order {order_id} does not exist")
         return found
 
-    def mark_scan(self, order_id: str) -> None:
-        """The carrier reported its first scan: withdrawals lock (R4.2)."""
+    def mark_scan(self, order_id: str, number: str | None = None) -> bool:
+        """The carrier reported a scan of ``number`` (default: every number the order carries):
+        that number's withdrawal locks (R4.2). A scan of a number the order no longer carries
+        (withdrawn) is about another parcel and changes nothing (R10). Whether it locked one."""
         with self.lock:
             order = self.order(order_id)
-            order.scanned = True
+            wanted = None if number is None else normalise(number)
+            scanned = [s for s in order.shipments if wanted in (None, s.number)]
+            for shipment in scanned:
+                shipment.scanned = True
             self.relock(order)
+            return bool(scanned)
 
     def set_eta(self, order_id: str, eta: datetime) -> None:
         """The platform moved the estimated delivery date (R4.4 may lock)."""
@@ -163,11 +175,76 @@ class SimState:
         """The buyer accepts the seller's latest solution: the dispute is resolved."""
         with self.lock:
             dispute = self.dispute(dispute_id)
-            offered = [s for s in dispute.solutions if s.owner == "seller"]
-            if not offered or dispute.status != "processing":
+            offered = dispute.pending_solution()
+            if offered is None or dispute.status != OPEN:
                 raise SimRefusal("ISSUE_STATUS_INVALID", "no seller solution to accept")
-            offered[-1].status = "reached"
-            self.close_dispute(dispute, "resolved", offered[-1])
+            offered.status, offered.answered_at = SOLUTION_REACHED, self.now()
+            offered.reached_type = "negotiation_consensus"
+            self.close_dispute(dispute, "resolved", offered, by="buyer")
+
+    def buyer_rejects(self, dispute_id: str) -> SimDispute:
+        """The buyer rejects the seller's latest solution (R14). A solution offered in time met
+        the solution deadline: rejected before it, the seller may offer another before it (else
+        the platform rules against them at the deadline); rejected at or after it, the dispute
+        goes to the platform's arbitration, whose verdict (``arbitrate``) ends it."""
+        with self.lock:
+            dispute = self.dispute(dispute_id)
+            offered = dispute.pending_solution()
+            if offered is None or dispute.status != OPEN:
+                raise SimRefusal(
+                    "ISSUE_STATUS_INVALID",
+                    f"dispute {dispute_id} is {dispute.status}: no seller solution to reject",
+                )
+            now = self.now()
+            deadline = dispute.opened_at + self.rules.solution
+            offered.status, offered.answered_at = SOLUTION_REJECTED, now
+            in_time = now < deadline
+            detail = {"solution_id": offered.solution_id, "before_deadline": in_time}
+            kinds = ["solution_rejected"]
+            if not in_time:
+                dispute.status, dispute.arbitration_since = ARBITRATION, now
+                kinds.append("arbitration_opened")
+            for kind in kinds:
+                self.record(
+                    kind,
+                    None,
+                    order_id=dispute.order_id,
+                    dispute_id=dispute.dispute_id,
+                    detail=detail,
+                )
+            return dispute
+
+    def arbitrate(
+        self, dispute_id: str, *, for_seller: bool, refund: Money | None = None
+    ) -> SimDispute:
+        """The platform's arbitration decides a dispute it holds (R14): for the seller (the
+        dispute is resolved, nothing refunded) or against them (``refund``, by default the
+        order's total, paid from the seller's deposit)."""
+        with self.lock:
+            dispute = self.dispute(dispute_id)
+            if dispute.status != ARBITRATION:
+                ended = f" ({dispute.outcome} by {dispute.decided_by})" if dispute.outcome else ""
+                raise SimRefusal(
+                    "ISSUE_STATUS_INVALID",
+                    f"dispute {dispute_id} is {dispute.status}{ended}, not in arbitration",
+                )
+            total = self.order(dispute.order_id).total
+            if for_seller and refund is not None:
+                raise SimRefusal(
+                    "isv.invalid-parameter", "a verdict for the seller refunds nothing"
+                )
+            paid = Money(minor=0, currency=total.currency) if for_seller else refund or total
+            if not for_seller and not (
+                paid.currency == total.currency and 0 < paid.minor <= total.minor
+            ):
+                raise SimRefusal("REFUND_AMOUNT_INVALID", f"refund {paid} outside (0, {total}]")
+            now = self.now()
+            verdict = SimSolution(self.new_id(), "platform", "refund", paid, SOLUTION_REACHED, now)
+            verdict.answered_at, verdict.reached_type = now, "platform_arbitrate"
+            dispute.solutions.append(verdict)
+            outcome = "resolved" if for_seller else "ruled_against_seller"
+            self.close_dispute(dispute, outcome, verdict, by="arbitration")
+            return dispute
 
     def dispute(self, dispute_id: str) -> SimDispute:
         """One dispute after its deadlines were evaluated against the clock (R14)."""
@@ -254,21 +331,37 @@ class SimState:
         if deadline is None:
             return
         order = self.order(dispute.order_id)
-        ruling = SimSolution(self.new_id(), "platform", "refund", order.total, "reached", deadline)
+        ruling = SimSolution(
+            self.new_id(), "platform", "refund", order.total, SOLUTION_REACHED, deadline
+        )
+        ruling.answered_at = deadline
         dispute.solutions.append(ruling)
-        self.close_dispute(dispute, "ruled_against_seller", ruling, at=deadline)
+        self.close_dispute(dispute, "ruled_against_seller", ruling, at=deadline, by="deadline")
 
     def close_dispute(
-        self, dispute: SimDispute, outcome: str, solution: SimSolution, at: datetime | None = None
+        self,
+        dispute: SimDispute,
+        outcome: str,
+        solution: SimSolution,
+        at: datetime | None = None,
+        *,
+        by: str,
     ) -> None:
-        """End a dispute with ``outcome`` and ledger it (at the missed deadline for rulings)."""
-        dispute.status = "finish"
+        """End a dispute with ``outcome`` and ledger it (at the missed deadline for rulings);
+        ``by`` says who decided (``buyer``, ``seller``, ``deadline``, ``arbitration``)."""
+        dispute.status = FINISHED
         dispute.outcome = outcome
+        dispute.decided_by = by
+        detail = {
+            "refund_minor": solution.refund.minor,
+            "solution_type": solution.solution_type,
+            "decided_by": by,
+        }
         self.record(
             f"dispute_{outcome}",
             None,
             at=at,
             order_id=dispute.order_id,
             dispute_id=dispute.dispute_id,
-            detail={"refund_minor": solution.refund.minor, "solution_type": solution.solution_type},
+            detail=detail,
         )

@@ -10,10 +10,10 @@ import pytest
 
 from adapters.aliexpress import AliExpressClient, refusal_reason
 from adapters.asgi_server import serve_in_thread
-from adapters.platform_sim import Fault, SimState, create_app
+from adapters.platform_sim import Fault, LedgerEntry, SimState, create_app
 from domain.errors import PermanentPortError, PlatformRefused, RefusalReason
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
+from domain.ports import Evidence, EvidenceKind, Solution, SolutionKind
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 NUMBER = "RR123456785CN"
@@ -293,3 +293,225 @@ async def test_a_retry_on_another_worker_reads_back_before_resending_a_landed_so
             second.may_have_landed("wf:solution:1")  # what the activity says on attempt 2+
         await second.propose_solution(dispute_id, partial, "wf:solution:1")
     assert len(state.effects("wf:solution:1")) == (1 if told else 2)
+
+
+# R14: a solution offered in time meets the deadline; the buyer's answer decides what follows.
+
+PARTIAL = Solution(kind=SolutionKind.PARTIAL_REFUND, refund=Money(minor=12_00))
+FULL = Solution(kind=SolutionKind.FULL_REFUND, refund=Money(minor=40_00))
+LABEL = Evidence(
+    kind=EvidenceKind.SHIPPING_LABEL,
+    filename="label.png",
+    content_type="image/png",
+    data=b"\x89PNG\r\n\x1a\n" + b"label" * 100,
+)
+
+
+def rulings(state: SimState, dispute_id: str) -> list[LedgerEntry]:
+    return [
+        e
+        for e in state.ledger()
+        if e.dispute_id == dispute_id
+        and e.kind.startswith("dispute_")
+        and e.kind != "dispute_opened"
+    ]
+
+
+async def test_a_solution_rejected_before_the_deadline_may_be_followed_by_one_the_buyer_accepts(
+    client: AliExpressClient, state: SimState, base_url: str
+) -> None:
+    dispute_id = state.open_dispute("1001").dispute_id
+    state.advance(timedelta(hours=10))
+    await client.propose_solution(dispute_id, PARTIAL, "wf:solution:1")
+    state.advance(timedelta(hours=10))
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        rejected = (await http.post(f"/sim/disputes/{dispute_id}/reject")).json()
+        assert rejected["status"] == "processing"
+        assert [s["status"] for s in rejected["solutions"] if s["owner"] == "seller"] == [
+            "rejected"
+        ]
+        state.advance(timedelta(hours=20))  # 40 h: still inside the 48 h window
+        await client.propose_solution(dispute_id, FULL, "wf:solution:2")
+        accepted = (await http.post(f"/sim/disputes/{dispute_id}/accept")).json()
+    assert (accepted["status"], accepted["outcome"], accepted["decided_by"]) == (
+        "finish",
+        "resolved",
+        "buyer",
+    )
+    state.advance(timedelta(days=3))  # long past the deadline: nothing more happens
+    [resolved] = rulings(state, dispute_id)
+    assert (resolved.kind, resolved.detail["refund_minor"]) == ("dispute_resolved", 40_00)
+    assert [e.kind for e in state.effects("wf:solution:2")] == ["solution_saved"]
+    seller = (await client.dispute_snapshot(dispute_id)).seller_solutions
+    assert [s.status for s in seller] == ["rejected", "reached"]
+
+
+async def test_a_solution_rejected_before_the_deadline_and_not_replaced_is_ruled_at_it(
+    client: AliExpressClient, state: SimState, base_url: str
+) -> None:
+    dispute_id = state.open_dispute("1001").dispute_id
+    state.advance(timedelta(hours=10))
+    await client.propose_solution(dispute_id, PARTIAL, "wf:solution:1")
+    state.advance(timedelta(hours=10))
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        assert (await http.post(f"/sim/disputes/{dispute_id}/reject")).status_code == 200
+    state.advance(timedelta(hours=27, minutes=59))
+    assert (await client.get_dispute(dispute_id)).status == "processing"
+    assert rulings(state, dispute_id) == []
+    state.advance(timedelta(hours=2))
+    assert (await client.get_dispute(dispute_id)).status == "finish"
+    [ruling] = rulings(state, dispute_id)
+    assert (ruling.kind, ruling.at, ruling.detail["refund_minor"]) == (
+        "dispute_ruled_against_seller",
+        T0 + timedelta(hours=48),
+        40_00,
+    )
+    assert ruling.detail["decided_by"] == "deadline"
+    reason = await refusal_of(client.propose_solution(dispute_id, FULL, "wf:solution:2"))
+    assert reason is RefusalReason.DEADLINE_PASSED
+
+
+async def test_a_solution_rejected_after_the_deadline_goes_to_arbitration_and_no_ruling_follows(
+    client: AliExpressClient, state: SimState, base_url: str
+) -> None:
+    dispute_id = state.open_dispute("1001").dispute_id
+    state.advance(timedelta(hours=10))
+    await client.propose_solution(dispute_id, PARTIAL, "wf:solution:1")
+    state.advance(timedelta(hours=40))  # 50 h: the solution offered in time met the deadline
+    assert (await client.get_dispute(dispute_id)).status == "processing"
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        rejected = (await http.post(f"/sim/disputes/{dispute_id}/reject")).json()
+        assert (rejected["status"], rejected["outcome"]) == ("arbitration", None)
+        assert rejected["arbitration_since"] == (T0 + timedelta(hours=50)).isoformat()
+        again = await http.post(f"/sim/disputes/{dispute_id}/reject")
+        accept = await http.post(f"/sim/disputes/{dispute_id}/accept")
+    for refused in (again, accept):
+        assert refused.status_code == 409
+        assert refused.json()["code"] == "ISSUE_STATUS_INVALID"
+    # The gateway shows the dispute in arbitration, in the list and in the detail.
+    assert (await client.get_dispute(dispute_id)).status == "arbitration"
+    assert [d.status for d in await client.list_disputes("1001")] == ["arbitration"]
+    # No solution while the platform decides (the wrong-status refusal); evidence is still taken.
+    reason = await refusal_of(client.propose_solution(dispute_id, FULL, "wf:solution:2"))
+    assert reason is RefusalReason.WRONG_STATE
+    assert state.effects("wf:solution:2") == []
+    await client.upload_evidence(dispute_id, LABEL, "wf:evidence")
+    assert [e.kind for e in state.effects("wf:evidence")] == ["evidence_uploaded"]
+    state.advance(timedelta(days=30))
+    assert state.dispute(dispute_id).status == "arbitration"
+    assert rulings(state, dispute_id) == []
+    kinds = [e.kind for e in state.ledger() if e.dispute_id == dispute_id]
+    assert kinds == [
+        "dispute_opened",
+        "solution_saved",
+        "solution_rejected",
+        "arbitration_opened",
+        "evidence_uploaded",
+    ]
+
+
+VERDICTS = {
+    "for_seller": ({"for_seller": True}, "resolved", 0),
+    "against_seller_full": ({"for_seller": False}, "ruled_against_seller", 40_00),
+    "against_seller_partial": (
+        {"for_seller": False, "refund_minor": 15_00},
+        "ruled_against_seller",
+        15_00,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", VERDICTS)
+async def test_the_arbitration_verdict_ends_the_dispute(
+    client: AliExpressClient, state: SimState, base_url: str, case: str
+) -> None:
+    verdict, outcome, refund_minor = VERDICTS[case]
+    dispute_id = state.open_dispute("1001").dispute_id
+    state.advance(timedelta(hours=10))
+    await client.propose_solution(dispute_id, PARTIAL, "wf:solution:1")
+    state.advance(timedelta(hours=40))
+    state.buyer_rejects(dispute_id)
+    state.advance(timedelta(days=7))
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        decided = await http.post(f"/sim/disputes/{dispute_id}/arbitration", json=verdict)
+        twice = await http.post(f"/sim/disputes/{dispute_id}/arbitration", json=verdict)
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    assert (body["status"], body["outcome"], body["decided_by"]) == (
+        "finish",
+        outcome,
+        "arbitration",
+    )
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "ISSUE_STATUS_INVALID"
+    assert "not in arbitration" in twice.json()["message"]
+    [closed] = rulings(state, dispute_id)
+    assert closed.kind == f"dispute_{outcome}"
+    assert closed.at == T0 + timedelta(hours=50, days=7)
+    assert (closed.detail["refund_minor"], closed.detail["decided_by"]) == (
+        refund_minor,
+        "arbitration",
+    )
+    [platform] = [s for s in state.dispute(dispute_id).solutions if s.owner == "platform"]
+    assert (platform.reached_type, platform.refund.minor) == ("platform_arbitrate", refund_minor)
+    assert (await client.get_dispute(dispute_id)).status == "finish"
+
+
+async def test_reject_and_arbitration_refuse_a_dispute_in_the_wrong_state_naming_why(
+    client: AliExpressClient, state: SimState, base_url: str
+) -> None:
+    unanswered = state.open_dispute("1001").dispute_id
+    offered = state.open_dispute("1002").dispute_id
+    await client.propose_solution(offered, PARTIAL, "wf:solution:1")
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        nothing_offered = await http.post(f"/sim/disputes/{unanswered}/reject")
+        not_in_arbitration = await http.post(
+            f"/sim/disputes/{offered}/arbitration", json={"for_seller": False}
+        )
+        missing = await http.post("/sim/disputes/404/reject")
+        state.advance(timedelta(hours=50))  # ``unanswered`` is ruled at its 24 h deadline
+        ruled = await http.post(f"/sim/disputes/{unanswered}/reject")
+        await http.post(f"/sim/disputes/{offered}/reject")  # late: to arbitration
+        bad_refund = await http.post(
+            f"/sim/disputes/{offered}/arbitration", json={"for_seller": True, "refund_minor": 1}
+        )
+        too_much = await http.post(
+            f"/sim/disputes/{offered}/arbitration",
+            json={"for_seller": False, "refund_minor": 25_01},
+        )
+    assert (nothing_offered.status_code, nothing_offered.json()["code"]) == (
+        409,
+        "ISSUE_STATUS_INVALID",
+    )
+    assert "no seller solution to reject" in nothing_offered.json()["message"]
+    assert not_in_arbitration.status_code == 409
+    assert "is processing, not in arbitration" in not_in_arbitration.json()["message"]
+    assert (missing.status_code, missing.json()["code"]) == (404, "ISSUE_NOT_FOUND")
+    assert ruled.status_code == 409
+    assert "is finish" in ruled.json()["message"]
+    assert (bad_refund.status_code, bad_refund.json()["code"]) == (422, "isv.invalid-parameter")
+    assert (too_much.status_code, too_much.json()["code"]) == (422, "REFUND_AMOUNT_INVALID")
+    assert state.dispute(offered).status == "arbitration"  # refused verdicts changed nothing
+
+
+async def test_a_scan_of_a_withdrawn_number_locks_nothing_a_scan_of_the_current_one_locks_it(
+    client: AliExpressClient, state: SimState, base_url: str
+) -> None:
+    first, second, third = NUMBER, "RR123456799CN", "RR123456802CN"
+    await client.upload_tracking("1001", "CPAM", first, "wf:upload:1")
+    await client.withdraw_tracking("1001", first, "wf:withdraw:1")
+    await client.upload_tracking("1001", "CPAM", second, "wf:upload:2")
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        late = (await http.post("/sim/orders/1001/scan", json={"number": first.lower()})).json()
+        assert late["scanned"] is False
+        assert [(s["number"], s["locked"], s["scanned"]) for s in late["shipments"]] == [
+            (second, None, False)
+        ]
+        await client.withdraw_tracking("1001", second, "wf:withdraw:2")
+        await client.upload_tracking("1001", "CPAM", third, "wf:upload:3")
+        current = (await http.post("/sim/orders/1001/scan", json={"number": third})).json()
+    assert current["scanned"] is True
+    assert current["shipments"][0]["locked"] == "WITHDRAW_CARRIER_SCANNED"
+    reason = await refusal_of(client.withdraw_tracking("1001", third, "wf:withdraw:3"))
+    assert reason is RefusalReason.CARRIER_SCANNED
+    assert [e.kind for e in state.effects("wf:withdraw:2")] == ["tracking_withdrawn"]
