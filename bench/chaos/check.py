@@ -10,9 +10,17 @@ from datetime import datetime
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
+from adapters.platform_sim.rules import FINISHED, SimDispute
 from adapters.platform_sim.state import LedgerEntry
 from bench.chaos.scripts import Plan, fired_deadlines, predict
+from domain.states import OrderState
 from workflows.messages import OrderOutcome
+
+MARKET_OUTCOME = {
+    OrderState.DISPUTE_RESOLVED: "resolved",
+    OrderState.RULED_AGAINST_SELLER: "ruled_against_seller",
+}
+"""How the marketplace simulator ends a dispute whose order ended in each state."""
 
 
 @dataclass
@@ -68,6 +76,25 @@ def check_order(
     if check.max_lateness > tolerance:
         check.problems.append(f"{name}: a deadline acted on {check.max_lateness:.1f} s late")
     return check
+
+
+def market_disagrees(
+    plan: Plan, state: OrderState | None, dispute: SimDispute | None
+) -> str | None:
+    """Why the marketplace simulator's own end of the order's dispute (its R14 rulings, the
+    buyer's answers, arbitration) is not the order's, or None when they agree."""
+    if plan.dispute_id is None:
+        return None
+    name = f"{plan.order_id} ({plan.path.name})"
+    if dispute is None:
+        return f"{name}: the marketplace has no dispute {plan.dispute_id}"
+    expected = MARKET_OUTCOME.get(state) if state is not None else None
+    if dispute.status == FINISHED and dispute.outcome == expected:
+        return None
+    return (
+        f"{name}: the marketplace's dispute {dispute.dispute_id} is {dispute.status}"
+        f" ({dispute.outcome}, by {dispute.decided_by}), the order ended {state}"
+    )
 
 
 def timer_lateness(history: WorkflowHistory) -> list[float]:

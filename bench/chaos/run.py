@@ -35,7 +35,7 @@ from adapters import carrier_sim, platform_sim
 from adapters.asgi_server import free_port, serve_in_thread
 from adapters.easypost import sim as claims_sim
 from adapters.platform_sim.rules import SimRefusal, SimRules
-from bench.chaos.check import OrderCheck, check_order
+from bench.chaos.check import OrderCheck, check_order, market_disagrees
 from bench.chaos.scripts import COMMANDS, PATHS, REPLACEMENT, Act, Plan, policy
 from bench.chaos.stack import DevServer, WorkerProcess, wait_until
 from bench.chaos.worker import (
@@ -205,13 +205,7 @@ class Driver:
     async def act(self, plan: Plan, handle: WorkflowHandle[Any, Any], index: int) -> None:
         """One step: a seller command as an update, or a fact as a signed hook."""
         act = plan.path.steps[index].act
-        if act is Act.DISPUTE and plan.dispute_id is None:
-            plan.dispute_id = self.market.open_dispute(plan.order_id).dispute_id
-        if act is Act.SCAN and plan.replacement_of is None:
-            self.market.mark_scan(plan.order_id)
-        if act is Act.ACCEPT:
-            assert plan.dispute_id is not None
-            await _retrying(_sync(lambda: self.market.buyer_accepts(plan.dispute_id or "")))
+        await self.tell_market(plan, index)
         event = plan.event(index, datetime.now(UTC))
         if act in COMMANDS:
             await self.command(handle, event, f"{handle.id}:step:{index}")
@@ -228,6 +222,25 @@ class Driver:
             )
             plan.replacement = child
             self.replacements.append(asyncio.create_task(self.follow(child)))
+
+    async def tell_market(self, plan: Plan, index: int) -> None:
+        """What the buyer, the carrier or the platform did, as the marketplace simulator learns
+        it (before the hook tells the order), so that its ledger and its own rulings (R14)
+        agree with the workflow's."""
+        act = plan.path.steps[index].act
+        market = self.market
+        if act is Act.DISPUTE and plan.dispute_id is None:
+            plan.dispute_id = market.open_dispute(plan.order_id).dispute_id
+        if act in (Act.SCAN, Act.OLD_SCAN) and plan.replacement_of is None:
+            # A scan names its number: the platform locks only that one (an old one: none).
+            market.mark_scan(plan.order_id, plan.number_at(index))
+        dispute_id = plan.dispute_id or ""
+        if act is Act.ACCEPT:
+            await _retrying(_sync(lambda: market.buyer_accepts(dispute_id)))
+        if act is Act.REJECT:
+            await _retrying(_sync(lambda: market.buyer_rejects(dispute_id)))
+        if act is Act.VERDICT:
+            await _retrying(_sync(lambda: market.arbitrate(dispute_id, for_seller=True)))
 
     async def follow(self, child: Plan) -> None:
         """Deliver a replacement parcel: the order it replaces started it (and shipped it)."""
@@ -489,16 +502,15 @@ async def _verify(
             report.errors.append(f"{plan.order_id} ({plan.path.name}) did not end: {outcome}")
             continue
         history = await client.get_workflow_handle(_wid(plan)).fetch_history()
-        report.checks.append(
-            check_order(
-                plan,
-                outcome,
-                history,
-                ledger=ledger,
-                scale=config.scale,
-                tolerance=config.tolerance,
-            )
+        check = check_order(
+            plan, outcome, history, ledger=ledger, scale=config.scale, tolerance=config.tolerance
         )
+        dispute = sims.market.disputes.get(plan.dispute_id or "")
+        if dispute is not None:
+            dispute = sims.market.dispute(dispute.dispute_id)  # its deadlines evaluated now
+        if disagreement := market_disagrees(plan, outcome.state, dispute):
+            check.problems.append(disagreement)
+        report.checks.append(check)
     for plan in everyone:
         if plan.replacement is not None:
             lost = plan.numbers[0]

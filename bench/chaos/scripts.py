@@ -19,6 +19,7 @@ from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
     CarrierScanned,
+    DisputeClosed,
     DisputeOpened,
     Event,
     ParcelDelivered,
@@ -52,13 +53,23 @@ class Act(StrEnum):
     DISPUTE = "dispute"
     RESPOND = "respond"
     REFUND = "partial_refund"
+    FULL_REFUND = "full_refund"
     RESHIP = "reship"
     ACCEPT = "accept"
+    REJECT = "reject"
+    """The buyer rejects the seller's latest solution (R14: before or after its deadline)."""
+    VERDICT = "arbitration_for_seller"
+    """The platform's arbitration decides for the seller (R14)."""
     LOST = "lost"
     """The carrier reports the parcel lost (17TRACK ``Exception_Lost``)."""
+    OLD_SCAN = "old_scan"
+    """A late pickup scan of the number shipped before the current one (withdrawn since):
+    it names that number, and changes nothing about the current parcel (R10)."""
 
 
-COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND, Act.RESHIP})
+COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND, Act.FULL_REFUND, Act.RESHIP})
+CARRIER_FACTS = frozenset({Act.SCAN, Act.LOST, Act.DELIVER, Act.OLD_SCAN})
+"""Steps that are carrier facts: each names the tracking number it is about (R10)."""
 RESHIP_CARRIER = "yanwen"
 
 
@@ -113,6 +124,45 @@ PATHS = (
             (16, A.ACCEPT),
         ),
     ),
+    Path(
+        "withdrawn_then_old_scanned",
+        _steps(
+            (1, A.SHIP),
+            (3, A.WITHDRAW),
+            (5, A.SHIP),
+            (7, A.OLD_SCAN),
+            (9, A.WITHDRAW),
+            (11, A.SHIP),
+            (13, A.SCAN),
+            (15, A.DELIVER),
+            (17, A.CONFIRM),
+        ),
+    ),
+    Path(
+        "solution_rejected_in_time",
+        _steps(
+            (1, A.SHIP),
+            (3, A.SCAN),
+            (5, A.DISPUTE),
+            (8, A.RESPOND),
+            (11, A.REFUND),
+            (14, A.REJECT),
+            (17, A.FULL_REFUND),
+            (20, A.ACCEPT),
+        ),
+    ),
+    Path(
+        "solution_rejected_late",
+        _steps(
+            (1, A.SHIP),
+            (3, A.SCAN),
+            (5, A.DISPUTE),
+            (8, A.RESPOND),
+            (11, A.REFUND),
+            (205, A.REJECT),
+            (285, A.VERDICT),
+        ),
+    ),
 )
 """Every path; the clocks below put each step at least ``MARGIN`` from each deadline."""
 REPLACEMENT = Path("replacement", _steps((0, A.SHIP), (4, A.SCAN), (7, A.DELIVER), (10, A.CONFIRM)))
@@ -131,6 +181,7 @@ def policy(scale: float) -> Policy:
         cancel_window=s(60),
         first_response=s(80),
         solution=s(160),
+        arbitration_reminder_after=s(40),
     )
 
 
@@ -167,11 +218,24 @@ class Plan:
             reship_of=self.replacement_of,
         )
 
+    def number_at(self, index: int) -> str:
+        """The tracking number a carrier fact of step ``index`` names: the number the order
+        carries then (a replacement: its own), or for ``OLD_SCAN`` the one shipped before it."""
+        if self.replacement_of is not None:
+            return self.numbers[0]
+        ships = sum(1 for s in self.path.steps[:index] if s.act is Act.SHIP)
+        back = 2 if self.path.steps[index].act is Act.OLD_SCAN else 1
+        if ships < back:
+            msg = f"{self.path.name} step {index}: no parcel shipped to name"
+            raise ValueError(msg)
+        return self.numbers[ships - back]
+
     def event(self, index: int, at: datetime) -> Event:
         """The domain event of step ``index`` happening at ``at``."""
         act = self.path.steps[index].act
         ships = sum(1 for s in self.path.steps[:index] if s.act is Act.SHIP)
         event_id = f"chaos:{self.order_id}:{index}"
+        number = self.number_at(index) if act in CARRIER_FACTS else None
         match act:
             case Act.SHIP if self.replacement_of is not None:
                 return UploadTracking(carrier=RESHIP_CARRIER, tracking_number=self.numbers[0])
@@ -186,6 +250,8 @@ class Plan:
                 return ProposeSolution(
                     solution=Solution(kind=SolutionKind.PARTIAL_REFUND, refund=refund)
                 )
+            case Act.FULL_REFUND:
+                return ProposeSolution(solution=Solution(kind=SolutionKind.FULL_REFUND))
             case Act.RESHIP:
                 reship = Solution(
                     kind=SolutionKind.RESHIP,
@@ -193,17 +259,28 @@ class Plan:
                     reship_tracking_number=self.numbers[-1],
                 )
                 return ProposeSolution(solution=reship)
-            case Act.SCAN:
+            case Act.SCAN | Act.OLD_SCAN:
                 return CarrierScanned(
-                    event_id=event_id, at=at, status="picked_up", code="PU", location="Yiwu"
+                    event_id=event_id,
+                    at=at,
+                    tracking_number=number,
+                    status="picked_up",
+                    code="PU",
+                    location="Yiwu",
                 )
             case Act.LOST:
                 return CarrierScanned(
-                    event_id=event_id, at=at, status="exception", code="Exception_Lost"
+                    event_id=event_id,
+                    at=at,
+                    tracking_number=number,
+                    status="exception",
+                    code="Exception_Lost",
                 )
             case Act.DELIVER:
                 proof = ProofOfDelivery(signer="front desk", photo_url="https://pod.example/1.jpg")
-                return ParcelDelivered(event_id=event_id, at=at, code="DLV", proof=proof)
+                return ParcelDelivered(
+                    event_id=event_id, at=at, tracking_number=number, code="DLV", proof=proof
+                )
             case Act.CONFIRM:
                 return BuyerConfirmed(event_id=event_id, at=at)
             case Act.DISPUTE:
@@ -212,6 +289,17 @@ class Plan:
             case Act.ACCEPT:
                 kind = EventKind.BUYER_ACCEPTED_SOLUTION
                 return BuyerAnsweredSolution(event_id=event_id, at=at, kind=kind)
+            case Act.REJECT:
+                kind = EventKind.BUYER_REJECTED_SOLUTION
+                return BuyerAnsweredSolution(event_id=event_id, at=at, kind=kind)
+            case Act.VERDICT:
+                assert self.dispute_id is not None
+                return DisputeClosed(
+                    event_id=event_id,
+                    at=at,
+                    kind=EventKind.ARBITRATION_FOR_SELLER,
+                    dispute_id=self.dispute_id,
+                )
 
 
 @dataclass(frozen=True)
@@ -262,17 +350,27 @@ def fired_deadlines(order: Order) -> Counter[str]:
 
 
 def slack(plan: Plan, created_at: datetime, scale: float) -> float:
-    """Seconds from each step to the next deadline pending at its nominal time, at the least.
+    """Seconds from each step to the nearest deadline at its nominal time, at the least: the
+    next one pending, and the last one fired before it.
 
-    A step delayed by less than this (an outage, a retry) meets the same clocks as planned.
+    A step delayed by less than this (an outage, a retry) meets the same clocks as planned. A
+    deadline a step starts (an arbitration reminder after a late rejection) moves with that
+    step's delay; the distance from it to the next step is what keeps their order.
     """
     order = Order.new(plan.facts(created_at, scale))
     least = float("inf")
+    fired: list[datetime] = []
     for index, step in enumerate(plan.path.steps):
         at = created_at + timedelta(seconds=step.at * scale)
-        order = advance(order, at).order
+        settled = advance(order, at)
+        order = settled.order
+        fired.extend(d.at for d in settled.fired)
+        if fired:
+            least = min(least, (at - max(fired)).total_seconds())
         upcoming = [d.at for d in pending_deadlines(order) if d.at >= at]
         if upcoming:
             least = min(least, (min(upcoming) - at).total_seconds())
-        order = decide(order, plan.event(index, at), at).order
+        decision = decide(order, plan.event(index, at), at)
+        order = decision.order
+        fired.extend(d.at for d in decision.fired)
     return least

@@ -1,7 +1,9 @@
 """The chaos run, small (issue 7): orders on every path (a lost parcel reshipped and claimed
-too) through worker SIGKILLs, a dev-server kill and restart on the same database file, and
-simulators injecting 5xx, 429, stalls and execute-then-drop. ``make chaos`` runs the full one
-(300 orders, 10 kills, 3 restarts)."""
+too; a late scan of a withdrawn number; a solution rejected before its deadline and replaced,
+and one rejected after it, decided by arbitration) through worker SIGKILLs, a dev-server kill
+and restart on the same database file, and simulators injecting 5xx, 429, stalls and
+execute-then-drop. Every dispute also ends on the marketplace simulator as on its order (its
+own R14 rulings). ``make chaos`` runs the full one (300 orders, 10 kills, 3 restarts)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ async def test_a_small_chaos_run_loses_nothing_and_fires_each_deadline_once() ->
     summary = report.summary()
     assert report.failures == [], summary
     assert summary["orders"] == config.orders
+    assert summary["paths"] == {**{p.name: 3 for p in PATHS}, "replacement": 3}
     assert summary["replacement_orders"] == 3  # each reship's parcel followed to delivery
     assert summary["claims_filed"] == 3  # one claim per lost parcel, through injected faults
     assert summary["worker_kills"] == 2
