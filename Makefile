@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint typecheck unit clean browser
+.PHONY: dev test lint typecheck unit frozen clean browser
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -29,6 +29,13 @@ browser:
 
 test: $(STAMP) browser lint typecheck
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest
+	@$(MAKE) --no-print-directory frozen
+
+# No test may depend on today's date, the time of day or the month: the tests that need no server
+# (neither `temporal` nor tests/e2e) run again once per moment of tests/frozen_moments.txt, on a
+# ticking clock started there (tests/frozen_clock.py, tests/frozen_runs.py).
+frozen: $(STAMP)
+	$(PY) -m tests.frozen_runs
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -8,8 +8,15 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from tests import frozen_clock
 from workers.dev import temporal_binary
 from workflows.search_attributes import dev_server_args
+
+
+def pytest_addoption(pluginmanager: pytest.PytestPluginManager) -> None:
+    """``--frozen-at``: the session's clock starts at a chosen moment (tests/frozen_clock.py)."""
+    if not pluginmanager.is_registered(frozen_clock):
+        pluginmanager.register(frozen_clock, "frozen_clock")
 
 
 @pytest.fixture(scope="session")
