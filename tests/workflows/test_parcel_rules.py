@@ -45,7 +45,7 @@ async def test_a_late_pickup_scan_of_the_withdrawn_number_leaves_the_new_one_wit
         assert withdrawn.state is S.AWAITING_SHIPMENT
         # R10: the withdrawn number is no longer followed (17TRACK stoptrack), once the update
         # has answered the seller.
-        stopped = await until(lambda: _now(carrier.stopped), lambda s: bool(s))
+        stopped = await until(lambda: _now(carrier.stopped), bool)
         assert stopped == [("china_post", first)]
         await upload(run, second)
 
