@@ -18,6 +18,7 @@ a claim looks for one under any carrier before it claims, and a release finds th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -40,6 +41,8 @@ from workflows.number_hold import (
 
 HOLD_DORMANT: Final = timedelta(days=3650)
 """A hold's start delay: it stays a dormant record, never a running task, while it is held."""
+PER_CARRIER_RECOUNT: Final = timedelta(minutes=10)
+"""How often a worker counts the holds per carrier left (a rolling upgrade may still start one)."""
 _RETIRED = "free_after"
 """The memo key a retired number carries: when it is free again (ISO 8601)."""
 
@@ -63,6 +66,8 @@ class NumberActivities:
     def __init__(self, client: Client, task_queue: str) -> None:
         self._client = client
         self._task_queue = task_queue
+        self._per_carrier_counted_at: float | None = None
+        self._per_carrier_left = True
 
     @activity.defn(name="numbers.claim")
     async def claim(self, claim: NumberClaim) -> None:
@@ -138,6 +143,8 @@ class NumberActivities:
         return True
 
     async def _refuse_if_held_per_carrier(self, claim: NumberClaim) -> None:
+        if claim.carrier in _KNOWN and not await self._holds_per_carrier_left():
+            return
         ids = ", ".join(f"'{legacy_hold_id(c, claim.number)}'" for c in _carriers(claim.carrier))
         query = (
             f"WorkflowType = 'TrackingNumberHold' AND ExecutionStatus = 'Running'"
@@ -149,6 +156,21 @@ class NumberActivities:
             holder = str(memo.get("holder", ""))
             if holder != claim.holder:
                 raise _duplicate(holder, f"{claim.number} is already attached to {holder}")
+
+    async def _holds_per_carrier_left(self) -> bool:
+        """Whether any hold per (known) carrier still runs: counted again every few minutes, so
+        that once the last one is gone claims stop looking for them (a visibility query each)."""
+        now = time.monotonic()
+        counted = self._per_carrier_counted_at
+        if counted is None or now - counted > PER_CARRIER_RECOUNT.total_seconds():
+            prefixes = " OR ".join(f"WorkflowId STARTS_WITH 'tracking-{c}-'" for c in _KNOWN)
+            query = (
+                f"WorkflowType = 'TrackingNumberHold' AND ExecutionStatus = 'Running'"
+                f" AND ({prefixes})"
+            )
+            self._per_carrier_left = (await self._client.count_workflows(query)).count > 0
+            self._per_carrier_counted_at = now
+        return self._per_carrier_left
 
     @activity.defn(name="numbers.release")
     async def release(self, claim: NumberClaim) -> None:
@@ -206,9 +228,11 @@ class NumberActivities:
             activity.logger.info("hold %s already ended: %s", described.id, error)
 
 
+_KNOWN: Final = tuple(c.value for c in Carrier)
+
+
 def _carriers(carrier: str) -> list[str]:
-    codes = [c.value for c in Carrier]
-    return codes if carrier in codes else [*codes, carrier]
+    return list(_KNOWN) if carrier in _KNOWN else [*_KNOWN, carrier]
 
 
 def _free_after(memo: Mapping[str, Any]) -> datetime | None:
