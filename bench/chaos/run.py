@@ -501,6 +501,9 @@ async def _verify(
         if not isinstance(outcome, OrderOutcome):
             report.errors.append(f"{plan.order_id} ({plan.path.name}) did not end: {outcome}")
             continue
+        if plan.dispute_id is None and any(s.act is Act.DISPUTE for s in plan.path.steps):
+            report.errors.append(f"{plan.order_id} ({plan.path.name}) never opened its dispute")
+            continue
         history = await client.get_workflow_handle(_wid(plan)).fetch_history()
         check = check_order(
             plan, outcome, history, ledger=ledger, scale=config.scale, tolerance=config.tolerance

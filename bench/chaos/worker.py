@@ -21,6 +21,8 @@ from workers.worker import build_worker, exit_process, stop_on_signals
 MARKET_KEY, MARKET_SECRET, MARKET_TOKEN = "chaos-app", "chaos-secret", "chaos-session"
 CARRIER_TOKEN = "chaos-token"  # noqa: S105 - the local simulator's token
 CLAIMS_KEY = "chaos-easypost-key"
+CARRIER_API = "/track/v2.2"
+"""Where the carrier simulator serves 17TRACK's API (its base URL alone answers 404)."""
 CLIENT_TIMEOUT = 2.0
 """Seconds before a marketplace call counts as stalled (the simulator's stalls last longer)."""
 
@@ -40,7 +42,9 @@ async def serve(
             supports_withdrawal=True,
             timeout=CLIENT_TIMEOUT,
         ) as platform,
-        SeventeenTrackClient(carrier_url, CARRIER_TOKEN, backoff=0.2, max_backoff=2.0) as tracking,
+        SeventeenTrackClient(
+            f"{carrier_url}{CARRIER_API}", CARRIER_TOKEN, backoff=0.2, max_backoff=2.0
+        ) as tracking,
         EasyPostClaims(
             claims_url,
             CLAIMS_KEY,
