@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -79,6 +80,7 @@ class OrderWorkflow:
         self._early_facts: list[Fact] = []
         self._outbox: list[CheckCarrier] = []
         self._untrack: list[Shipment] = []
+        self._stopping: list[Awaitable[None]] = []
         self._health: list[HealthRecord] = []
 
     @property
@@ -102,7 +104,7 @@ class OrderWorkflow:
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._stop_tracking()
+                await self._tracking_stopped()
                 await self._report_health()
                 workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
             await self._run_outbox()
@@ -110,6 +112,7 @@ class OrderWorkflow:
             await self._sleep_until_next_deadline_or_event()
             self._commit(advance(self.order, workflow.now()), wake=False)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._tracking_stopped()
         await self._report_health()
         if self.order.shipment is not None:
             # R2: a number once used stays a duplicate for the policy's period after the end.
@@ -177,12 +180,18 @@ class OrderWorkflow:
             )
         return self._order is not None
 
-    async def _stop_tracking(self) -> None:
+    async def _tracking_stopped(self) -> None:
+        """Every stop of tracking started, done (before the run ends or continues as new)."""
+        self._start_stopping()
+        await asyncio.gather(*self._stopping)
+        self._stopping.clear()
+
+    def _start_stopping(self) -> None:
         while self._untrack:
-            await calls.stop_tracking(self._untrack.pop(0))
+            self._stopping.append(calls.stop_tracking(self._untrack.pop(0)))
 
     async def _run_outbox(self) -> None:
-        await self._stop_tracking()
+        self._start_stopping()
         while self._outbox:
             check = self._outbox.pop(0)
             known = await calls.carrier_knows(check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -158,18 +159,38 @@ def _parcel(shipment: Shipment) -> CarrierParcel:
     return CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
 
 
-async def stop_tracking(shipment: Shipment) -> None:
-    """R10: stop following a number the order no longer carries (17TRACK ``stoptrack``)."""
-    try:
-        await workflow.execute_activity_method(
-            CarrierActivities.stop,
-            _parcel(shipment),
-            start_to_close_timeout=CARRIER_CALL,
-            retry_policy=PLATFORM_RETRY,
-            summary=f"stop tracking {shipment.tracking_number}",
-        )
-    except ActivityError as failure:
-        workflow.logger.warning("tracking of %s not stopped: %s", shipment.tracking_number, failure)
+STOP_TRACKING_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+"""Stopping a number's tracking is housekeeping: tried for a few minutes, then given up (the
+poller never polls a withdrawn number anyway)."""
+
+
+def stop_tracking(shipment: Shipment) -> Awaitable[None]:
+    """R10: stop following a number the order no longer carries (17TRACK ``stoptrack``).
+
+    Started, not awaited: the order's clocks never wait on the tracking service; the order
+    awaits what it started before it ends or continues as new."""
+    number = shipment.tracking_number
+    started = workflow.start_activity_method(
+        CarrierActivities.stop,
+        _parcel(shipment),
+        start_to_close_timeout=CARRIER_CALL,
+        retry_policy=STOP_TRACKING_RETRY,
+        summary=f"stop tracking {number}",
+    )
+
+    async def stopped() -> None:
+        try:
+            await started
+        except ActivityError as failure:
+            workflow.logger.warning("tracking of %s not stopped: %s", number, failure)
+
+    return asyncio.ensure_future(stopped())
 
 
 async def report_health(record: HealthRecord) -> None:
