@@ -59,6 +59,8 @@ NUMBER_CLAIMS_PATCH = "number-claims-r2"
 STORE_HEALTH_PATCH = "store-health-r7"
 WITHDRAWAL_CHECK_PATCH = "withdrawal-asks-carrier-r8"
 """Right before a withdrawal is sent, ask the carrier for scans; afterwards stop tracking it."""
+CHECK_ASIDE_PATCH = "carrier-check-aside"
+"""The R8 carrier check runs beside the order's clocks instead of holding them up."""
 RESHIP_CLAIM_PATCH = "reship-number-claims-r2"
 """A reship's number is claimed (for its replacement order) before the solution is sent."""
 _NOT_CREATED = "the order-creation hook has not arrived yet"
@@ -80,7 +82,9 @@ class OrderWorkflow:
         self._early_facts: list[Fact] = []
         self._outbox: list[CheckCarrier] = []
         self._untrack: list[Shipment] = []
-        self._stopping: list[Awaitable[None]] = []
+        self._aside: list[Awaitable[None]] = []
+        """Calls to the tracking service started beside the order's clocks (a carrier check, a
+        stop of tracking): the order awaits them before it ends or continues as new."""
         self._health: list[HealthRecord] = []
 
     @property
@@ -104,7 +108,7 @@ class OrderWorkflow:
         while not self.order.state.is_terminal:
             if self._history_too_long(inp):
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._tracking_stopped()
+                await self._aside_done()
                 await self._report_health()
                 workflow.continue_as_new(inp.model_copy(update={"carried": self.order}))
             await self._run_outbox()
@@ -112,7 +116,7 @@ class OrderWorkflow:
             await self._sleep_until_next_deadline_or_event()
             self._commit(advance(self.order, workflow.now()), wake=False)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._tracking_stopped()
+        await self._aside_done()
         await self._report_health()
         if self.order.shipment is not None:
             # R2: a number once used stays a duplicate for the policy's period after the end.
@@ -180,30 +184,39 @@ class OrderWorkflow:
             )
         return self._order is not None
 
-    async def _tracking_stopped(self) -> None:
-        """Every stop of tracking started, done (before the run ends or continues as new)."""
+    async def _aside_done(self) -> None:
+        """Every call started aside, done (before the run ends or continues as new)."""
         self._start_stopping()
-        await asyncio.gather(*self._stopping)
-        self._stopping.clear()
+        while self._aside:
+            pending, self._aside = self._aside, []
+            await asyncio.gather(*pending)
 
     def _start_stopping(self) -> None:
         while self._untrack:
-            self._stopping.append(calls.stop_tracking(self._untrack.pop(0)))
+            self._aside.append(calls.stop_tracking(self._untrack.pop(0)))
 
     async def _run_outbox(self) -> None:
         self._start_stopping()
         while self._outbox:
             check = self._outbox.pop(0)
-            known = await calls.carrier_knows(check)
-            if known is None:
-                continue
-            fact = CarrierChecked(
-                event_id=check.idempotency_key,
-                at=workflow.now(),
-                known=known,
-                tracking_number=check.tracking_number,
-            )
-            self._commit(decide(self.order, fact, workflow.now()), wake=False)
+            if workflow.patched(CHECK_ASIDE_PATCH):
+                self._aside.append(asyncio.ensure_future(self._check_carrier(check, aside=True)))
+            else:
+                await self._check_carrier(check, aside=False)
+
+    async def _check_carrier(self, check: CheckCarrier, *, aside: bool) -> None:
+        """R8: ask the carrier whether it knows the number, and take its answer as a fact."""
+        known = await calls.carrier_knows(check, bounded=aside)
+        if known is None:
+            return
+        fact = CarrierChecked(
+            event_id=check.idempotency_key,
+            at=workflow.now(),
+            known=known,
+            tracking_number=check.tracking_number,
+        )
+        # Aside, the answer may come while the order sleeps: wake it to plan its clocks again.
+        self._commit(decide(self.order, fact, workflow.now()), wake=aside)
 
     async def _report_health(self) -> None:
         while self._health:

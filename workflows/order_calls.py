@@ -98,14 +98,16 @@ async def platform_call(command: Command) -> None:
             raise AssertionError(msg)
 
 
-async def carrier_knows(check: CheckCarrier) -> bool | None:
-    """R8: whether the carrier knows the number (None when it could not be asked)."""
+async def carrier_knows(check: CheckCarrier, *, bounded: bool = False) -> bool | None:
+    """R8: whether the carrier knows the number (None when it could not be asked; ``bounded``:
+    given up after the retries of ``CARRIER_CHECK_RETRY``, so that an order never waits on an
+    outage of the tracking service for long)."""
     try:
         known: bool = await workflow.execute_activity_method(
             CarrierActivities.check,
             check,
             start_to_close_timeout=CARRIER_CALL,
-            retry_policy=PLATFORM_RETRY,
+            retry_policy=CARRIER_CHECK_RETRY if bounded else PLATFORM_RETRY,
             summary=check.idempotency_key,
         )
     except ActivityError as failure:
@@ -159,6 +161,14 @@ def _parcel(shipment: Shipment) -> CarrierParcel:
     return CarrierParcel(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
 
 
+CARRIER_CHECK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=12,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+"""The R8 check tries for about half an hour; a carrier that cannot be asked is no warning."""
 STOP_TRACKING_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
