@@ -62,6 +62,9 @@ CARRIER_ASK_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 """A seller waits on the answer: a few quick tries, then the withdrawal goes ahead (R8)."""
+CARRIER_ASK = timedelta(seconds=15)
+"""The longest a withdrawal waits on the carrier's answer, every try included: a stalled
+tracking service must not keep the seller waiting until the cancel window closes."""
 
 
 async def platform_call(command: Command) -> None:
@@ -147,7 +150,8 @@ async def carrier_scans(shipment: Shipment) -> list[TrackedFact]:
         facts: list[TrackedFact] = await workflow.execute_activity_method(
             CarrierActivities.scans,
             _parcel(shipment),
-            start_to_close_timeout=CARRIER_CALL,
+            start_to_close_timeout=CARRIER_ASK * 2 / 3,
+            schedule_to_close_timeout=CARRIER_ASK,
             retry_policy=CARRIER_ASK_RETRY,
             summary=f"scans of {shipment.tracking_number} before withdrawing",
         )
