@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread", type=float, default=150.0)
     parser.add_argument("--fault-rate", type=float, default=0.1)
     parser.add_argument("--json", type=Path, default=Path("bench/chaos-results.json"))
+    parser.add_argument(
+        "--keep", type=Path, help="keep each run's server and worker logs in KEEP/seed-N"
+    )
     args = parser.parse_args(argv)
     configure_logging(level=logging.WARNING)  # the hook server's per-hook lines drown the report
     seeds = args.seed or [random.SystemRandom().randrange(1, 10**6)]
@@ -42,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             spread=args.spread,
             fault_rate=args.fault_rate,
         )
-        report = asyncio.run(run(config))
+        workdir = args.keep / f"seed-{seed}" if args.keep else None
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
+        report = asyncio.run(run(config, workdir))
         summary = report.summary()
         reports.append({**summary, "config": asdict(config)})
         verdict = "PASS" if report.passed else "FAIL"

@@ -474,8 +474,8 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
         followed = await asyncio.gather(*driver.replacements, return_exceptions=True)
         for plan, result in zip(the_plans, played, strict=True):
             if isinstance(result, BaseException):
-                report.errors.append(f"{plan.order_id} ({plan.path.name}): {result!r}")
-        report.errors.extend(f"a replacement: {r!r}" for r in followed if r is not None)
+                report.errors.append(f"{plan.order_id} ({plan.path.name}): {_why(result)}")
+        report.errors.extend(f"a replacement: {_why(r)}" for r in followed if r is not None)
         await killer
         everyone = [*the_plans, *(p.replacement for p in the_plans if p.replacement)]
         outcomes = await _outcomes(client, everyone, within=300 * config.scale + 60)
@@ -521,6 +521,12 @@ async def _verify(
             report.claims_filed += filed
             if filed != 1:
                 report.errors.append(f"{plan.order_id}: {filed} claims filed on {lost}, not 1")
+
+
+def _why(error: BaseException) -> str:
+    """An error with its cause (an update's refusal names its reason only in its cause)."""
+    cause = error.cause if isinstance(error, WorkflowUpdateFailedError) else None
+    return f"{error!r}: {cause}" if cause is not None else repr(error)
 
 
 def _wid(plan: Plan) -> str:
