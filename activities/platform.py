@@ -36,7 +36,11 @@ class PlatformActivities:
         before_write(self._platform, command.idempotency_key)
         await beating(
             self._platform.upload_tracking(
-                command.order_id, command.carrier, command.tracking_number, command.idempotency_key
+                command.order_id,
+                command.carrier,
+                command.tracking_number,
+                command.idempotency_key,
+                store_id=command.seller_id,
             )
         )
 

@@ -24,6 +24,9 @@ class SendTrackingUpload(_Command):
     order_id: str
     carrier: str
     tracking_number: str
+    seller_id: str | None = None
+    """The store the order belongs to (its own carrier settings apply); None in commands
+    recorded before it was sent."""
 
 
 class SendWithdrawal(_Command):

@@ -33,6 +33,7 @@ class RefusalReason(StrEnum):
     INVALID_SOLUTION = "invalid_solution"
     PLATFORM_REFUSED = "platform_refused"
     WITHDRAWAL_UNSUPPORTED = "withdrawal_unsupported"
+    UNKNOWN_LOGISTICS_SERVICE = "unknown_logistics_service"
     ORDER_ENDED = "order_ended"
 
 

@@ -240,6 +240,7 @@ def _upload(order: Order, event: UploadTracking, now: datetime) -> list[Command]
             order_id=order.facts.order_id,
             carrier=checked.carrier,
             tracking_number=checked.number,
+            seller_id=order.facts.seller_id,
         )
     ]
 

@@ -157,9 +157,16 @@ class Platform(Protocol):
         ...
 
     async def upload_tracking(
-        self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
+        self,
+        order_id: str,
+        carrier: str,
+        tracking_number: str,
+        idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
-        """Attach a tracking number to an order (R1)."""
+        """Attach a tracking number to an order (R1); ``store_id`` is the seller's, whose own
+        settings (the platform's name for the carrier) apply."""
         ...
 
     async def modify_tracking(
@@ -168,6 +175,8 @@ class Platform(Protocol):
         old: tuple[str, str],
         new: tuple[str, str],
         idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
         """Replace the (carrier, number) pair ``old`` with ``new`` where the platform allows it."""
         ...

@@ -38,6 +38,8 @@ class FakePlatform:
     disputes: dict[str, PlatformDispute] = field(default_factory=dict)
     retried: list[str] = field(default_factory=list)
     """Keys an activity retry said may have landed already."""
+    stores: dict[str, str | None] = field(default_factory=dict)
+    """The store each tracking write was made for, by idempotency key."""
 
     def _record(self, method: str, key: str, *args: object) -> None:
         self.calls.append(PlatformCall(method, key, args))
@@ -53,8 +55,15 @@ class FakePlatform:
         self.retried.append(idempotency_key)
 
     async def upload_tracking(
-        self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
+        self,
+        order_id: str,
+        carrier: str,
+        tracking_number: str,
+        idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
+        self.stores[idempotency_key] = store_id
         self._record("upload_tracking", idempotency_key, order_id, carrier, tracking_number)
 
     async def withdraw_tracking(
@@ -68,7 +77,10 @@ class FakePlatform:
         old: tuple[str, str],
         new: tuple[str, str],
         idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
+        self.stores[idempotency_key] = store_id
         self._record("modify_tracking", idempotency_key, order_id, old, new)
 
     async def list_disputes(self, order_id: str | None = None) -> list[PlatformDispute]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from adapters.aliexpress.services import ServiceKeys
 from adapters.platform_sim import SimRules, SimState
 from adapters.platform_sim.rules import SimDispute, SimShipment, SimSolution
 from domain.errors import Refused
@@ -267,9 +268,10 @@ def _restore(market: SimState, view: OrderView) -> int:
     with market.lock:
         if order.shipment is not None:
             shipment = order.shipment
-            sim.shipments.append(
-                SimShipment(shipment.carrier, shipment.tracking_number, shipment.uploaded_at)
-            )
+            # Declared under its logistics service key, as the worker's client uploaded it.
+            number = shipment.tracking_number
+            service = ServiceKeys().key_for(shipment.carrier, number) or shipment.carrier
+            sim.shipments.append(SimShipment(service, number, shipment.uploaded_at))
             sim.status = "WAIT_BUYER_ACCEPT_GOODS"
         sim.scanned = order.first_scan_at is not None
         known = order.dispute

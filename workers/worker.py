@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from datetime import datetime
 from typing import NoReturn
 
 from temporalio.client import Client
@@ -24,10 +25,12 @@ from activities.numbers import NumberActivities
 from activities.platform import PlatformActivities
 from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
+from adapters.aliexpress.services import ENV_VARIABLE as SERVICE_KEYS_ENV
+from adapters.aliexpress.services import ServiceKeys
 from adapters.easypost import EasyPostClaims
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, PortError
 from domain.polling import PollingPolicy
 from domain.ports import CarrierClaims, CarrierTracking, Platform
 from workers.config import ClaimsSettings, TemporalSettings
@@ -132,7 +135,9 @@ def build_claims_from_env(env: Mapping[str, str] | None = None) -> EasyPostClaim
 
 def build_platform_from_env(env: Mapping[str, str] | None = None) -> AliExpressClient:
     """The marketplace client from ``PARCELFLOW_ALIEXPRESS_*`` (base URL, app key and secret,
-    access token) and ``PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL``."""
+    access token, the per-store logistics service keys ``..._SERVICE_KEYS``; optionally the
+    refresh token ``..._REFRESH_TOKEN`` and ``..._TOKEN_EXPIRES_AT``) and
+    ``PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL``."""
     env = os.environ if env is None else env
     values: dict[str, str] = {}
     for name in ("BASE_URL", "APP_KEY", "APP_SECRET", "ACCESS_TOKEN"):
@@ -142,13 +147,65 @@ def build_platform_from_env(env: Mapping[str, str] | None = None) -> AliExpressC
             raise InvalidInput(variable, "must be set")
         values[name] = value
     withdrawal = env.get("PARCELFLOW_PLATFORM_SUPPORTS_WITHDRAWAL", "false").strip().lower()
+    services = ServiceKeys.from_json(env.get(SERVICE_KEYS_ENV, ""))
     return AliExpressClient(
         values["BASE_URL"],
         values["APP_KEY"],
         values["APP_SECRET"],
         values["ACCESS_TOKEN"],
         supports_withdrawal=withdrawal in _TRUE,
+        services=services,
+        refresh_token=env.get("PARCELFLOW_ALIEXPRESS_REFRESH_TOKEN", "").strip() or None,
+        token_expires_at=_token_expiry(env),
     )
+
+
+def _token_expiry(env: Mapping[str, str]) -> datetime | None:
+    """``PARCELFLOW_ALIEXPRESS_TOKEN_EXPIRES_AT`` (ISO 8601 with an offset), None when unset:
+    an unknown expiry is refreshed only when the platform refuses the token."""
+    variable = "PARCELFLOW_ALIEXPRESS_TOKEN_EXPIRES_AT"
+    text = env.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidInput(variable, f"is not an ISO 8601 time ({error})") from error
+    if when.tzinfo is None:
+        raise InvalidInput(variable, "needs a UTC offset, e.g. 2025-04-01T08:00:00+00:00")
+    return when
+
+
+async def check_service_keys(
+    platform: AliExpressClient, *, retry_every: float = 30.0, max_wait: float = 600.0
+) -> frozenset[str]:
+    """The start check: list the platform's logistics services and warn, once, about the
+    table's keys it does not list (uploads under them are refused). A listing that fails is
+    logged and tried again (``retry_every`` seconds, doubling up to ``max_wait``) until it
+    succeeds or the task is cancelled; it never stops the worker."""
+    log = get_logger("parcelflow.worker")
+    wait = retry_every
+    while True:
+        try:
+            unlisted = await platform.unlisted_service_keys()
+        except PortError as error:
+            log.warning(
+                "logistics services could not be listed: will try again",
+                error=str(error),
+                retry_in_seconds=wait,
+            )
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, max_wait)
+            continue
+        if unlisted:
+            log.warning(
+                "logistics service keys the platform does not list: uploads under them are"
+                f" refused ({SERVICE_KEYS_ENV})",
+                unlisted=sorted(unlisted),
+            )
+        else:
+            log.info("logistics service keys checked: every key is listed")
+        return unlisted
 
 
 def stop_on_signals() -> asyncio.Event:
@@ -196,9 +253,14 @@ async def _serve(
         return EXIT_UNREACHABLE
     async with AsyncExitStack() as clients:
         await clients.enter_async_context(platform)
+        get_logger("parcelflow.worker").info(platform.token_status().line())
         if claims is not None:
             await clients.enter_async_context(claims)
-        await run_worker(client, settings.task_queue, platform, stop, claims)
+        check = asyncio.create_task(check_service_keys(platform))
+        try:
+            await run_worker(client, settings.task_queue, platform, stop, claims)
+        finally:
+            check.cancel()
     return 0
 
 

@@ -9,13 +9,19 @@ remembered, and so are refusals, so one idempotency key never yields two side ef
 Evidence upload reconciles by the dispute's attachments: the seller's file paths are read
 before the first send, and a new path afterwards means the image landed (that new path is
 also the evidence's URL, as the documented answer carries none).
+
+Uploads declare the carrier's logistics service key (``adapters.aliexpress.services``): a
+carrier without a key, or a key the platform's listing does not hold, is refused before any call.
+
+Tokens (``adapters.aliexpress.tokens``): a call the gateway refuses for its access token was
+not executed, so after one refresh it is sent again as it was, whatever kind of call it is.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -23,7 +29,10 @@ import httpx
 
 from adapters.aliexpress import requests as build
 from adapters.aliexpress import responses as parse
+from adapters.aliexpress import tokens
 from adapters.aliexpress.idempotency import KeyMemory
+from adapters.aliexpress.services import ENV_VARIABLE as SERVICE_KEYS_VARIABLE
+from adapters.aliexpress.services import ServiceKeys
 from domain.errors import AmbiguousWriteError, PlatformRefused, PortError, TransientPortError
 from domain.money import Money
 from domain.ports import Evidence, PlatformDispute, PlatformOrder, Solution, SolutionKind
@@ -49,11 +58,23 @@ class AliExpressClient:
         timeout: float = 10.0,
         max_write_attempts: int = 3,
         retry_delay: float = 0.2,
+        refresh_token: str | None = None,
+        token_expires_at: datetime | None = None,
+        refresh_margin: timedelta = tokens.DEFAULT_MARGIN,
+        services: ServiceKeys | None = None,
     ) -> None:
         self._url = base_url.rstrip("/") + build.GATEWAY_PATH
+        self._refresh_url = base_url.rstrip("/") + tokens.REST_PREFIX + tokens.REFRESH_PATH
         self._app_key = app_key
         self._app_secret = app_secret
-        self._session = access_token
+        self._tokens = tokens.AccessTokens(
+            access_token,
+            refresher=self._refresh,
+            clock=clock,
+            refresh_token=refresh_token,
+            expires_at=token_expires_at,
+            margin=refresh_margin,
+        )
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient()
         self._clock = clock
@@ -65,6 +86,9 @@ class AliExpressClient:
         self._buyers: dict[str, str] = {}
         # Per evidence key: the seller's attachments before its first send (for reconciling).
         self._evidence_before: dict[str, frozenset[str]] = {}
+        self._services = services or ServiceKeys()
+        # The keys the platform listed (None until a listing succeeded: then the platform judges).
+        self._listed: frozenset[str] | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -86,6 +110,10 @@ class AliExpressClient:
     def supports_withdrawal(self) -> bool:
         """False for the real platform (no public withdraw API); the simulator has one."""
         return self._supports_withdrawal
+
+    def token_status(self) -> tokens.TokenStatus:
+        """The tokens' expiries and whether refreshing works (never the tokens)."""
+        return self._tokens.status()
 
     # Reads.
 
@@ -124,16 +152,54 @@ class AliExpressClient:
         """An activity retry: the next write under this key reads back first."""
         self._keys.maybe_sent(idempotency_key)
 
+    async def logistics_services(self) -> list[parse.LogisticsService]:
+        """The logistics services the platform lists for the seller (remembered for uploads)."""
+        services = parse.parse_logistics_services(await self._read(build.list_logistics_services()))
+        self._listed = frozenset(service.service_name for service in services)
+        return services
+
+    async def unlisted_service_keys(self) -> frozenset[str]:
+        """List the platform's services; the table's keys it does not list (refused at upload)."""
+        await self.logistics_services()
+        return self._services.keys() - (self._listed or frozenset())
+
+    def service_name(self, carrier: str, tracking_number: str, store_id: str | None = None) -> str:
+        """The logistics service key to declare this parcel under, or PlatformRefused (no call)."""
+        key = self._services.key_for(carrier, tracking_number, store_id)
+        if key is None:
+            raise parse.refused(
+                "LOGISTICS_SERVICE_UNMAPPED",
+                f"no AliExpress logistics service key for carrier {carrier!r}"
+                f" (store {store_id or '-'}): set one in {SERVICE_KEYS_VARIABLE}",
+            )
+        if self._listed is not None and key not in self._listed:
+            raise parse.refused(
+                "LOGISTICS_SERVICE_UNLISTED",
+                f"logistics service key {key!r} (for {carrier!r}) is not among the services"
+                " the platform lists for this seller",
+            )
+        return key
+
     async def upload_tracking(
-        self, order_id: str, carrier: str, tracking_number: str, idempotency_key: str
+        self,
+        order_id: str,
+        carrier: str,
+        tracking_number: str,
+        idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
-        """Declare the order shipped (R1); refusals (duplicate, state) raise PlatformRefused."""
+        """Declare the order shipped (R1) under the logistics service key of ``carrier``;
+        refusals (no key, duplicate, state) raise PlatformRefused."""
+        if self._keys.done(idempotency_key):
+            return
+        service = self.service_name(carrier, tracking_number, store_id)
 
         async def landed() -> bool:
             snapshot = await self.order_snapshot(order_id)
             return any(s.tracking_number == tracking_number for s in snapshot.shipments)
 
-        call = build.ship(order_id, carrier, tracking_number, idempotency_key)
+        call = build.ship(order_id, service, tracking_number, idempotency_key)
         await self._write(call, idempotency_key, landed)
 
     async def modify_tracking(
@@ -142,16 +208,24 @@ class AliExpressClient:
         old: tuple[str, str],
         new: tuple[str, str],
         idempotency_key: str,
+        *,
+        store_id: str | None = None,
     ) -> None:
-        """Replace the declared (carrier, number) ``old`` with ``new``."""
+        """Replace the declared (carrier, number) ``old`` with ``new`` (each carrier sent as its
+        logistics service key)."""
+        if self._keys.done(idempotency_key):
+            return
+        old_service = self._services.key_for(old[0], old[1], store_id) or old[0]
+        new_service = self.service_name(new[0], new[1], store_id)
 
         async def landed() -> bool:
             numbers = {s.tracking_number for s in (await self.order_snapshot(order_id)).shipments}
             return new[1] in numbers and old[1] not in numbers
 
-        await self._write(
-            build.modify_shipment(order_id, old, new, idempotency_key), idempotency_key, landed
+        call = build.modify_shipment(
+            order_id, (old_service, old[1]), (new_service, new[1]), idempotency_key
         )
+        await self._write(call, idempotency_key, landed)
 
     async def withdraw_tracking(
         self, order_id: str, tracking_number: str, idempotency_key: str
@@ -271,12 +345,36 @@ class AliExpressClient:
 
     # Transport.
 
-    async def _post(self, call: build.ApiCall) -> httpx.Response:
+    async def _send(self, call: build.ApiCall) -> httpx.Response:
+        """Post ``call``; if its access token is refused, refresh once and post it again."""
+        session = await self._tokens.current()
+        response = await self._post(call, session)
+        if not self._tokens.refreshable or not _token_refused(response):
+            return response
+        return await self._post(call, await self._tokens.after_refusal(session))
+
+    async def _refresh(self, refresh_token: str) -> tokens.TokenGrant:
+        form = tokens.refresh_form(
+            app_key=self._app_key,
+            app_secret=self._app_secret,
+            refresh_token=refresh_token,
+            timestamp_ms=int(self._clock().timestamp() * 1000),
+        )
+        try:
+            response = await self._http.post(self._refresh_url, data=form, timeout=self._timeout)
+        except httpx.TransportError as exc:
+            # The request (and the refresh token in it) hangs off the exception: not chained.
+            raise TransientPortError(f"token refresh: no answer ({type(exc).__name__})") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientPortError(f"token refresh: HTTP {response.status_code}")
+        return tokens.parse_refresh(_json("token refresh", response), self._clock())
+
+    async def _post(self, call: build.ApiCall, session: str) -> httpx.Response:
         form = build.signed_form(
             call,
             app_key=self._app_key,
             app_secret=self._app_secret,
-            session=self._session,
+            session=session,
             timestamp_ms=int(self._clock().timestamp() * 1000),
         )
         files = {
@@ -293,7 +391,7 @@ class AliExpressClient:
 
     async def _read(self, call: build.ApiCall) -> object:
         try:
-            response = await self._post(call)
+            response = await self._send(call)
         except (_NotSent, AmbiguousWriteError) as exc:
             raise TransientPortError(str(exc)) from exc
         if response.status_code == 429 or response.status_code >= 500:
@@ -313,7 +411,7 @@ class AliExpressClient:
             if attempt:
                 await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
             try:
-                response = await self._post(call)
+                response = await self._send(call)
             except _NotSent:
                 continue
             except AmbiguousWriteError:
@@ -346,6 +444,16 @@ class AliExpressClient:
             return await landed()
         except PortError as exc:
             raise AmbiguousWriteError(f"{call.method}: could not read back ({exc})") from exc
+
+
+def _token_refused(response: httpx.Response) -> bool:
+    """Whether the gateway answered that the access token is invalid or expired."""
+    if response.status_code >= 500 or not response.content:
+        return False
+    try:
+        return tokens.refused_access(response.json())
+    except ValueError:
+        return False
 
 
 def _json(method: str, response: httpx.Response) -> object:

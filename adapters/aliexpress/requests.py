@@ -25,6 +25,7 @@ IDEMPOTENCY_PARAM = "parcelflow_idempotency_key"
 
 SHIP = "aliexpress.logistics.sellershipmentfortop"
 MODIFY_SHIPMENT = "aliexpress.logistics.sellermodifiedshipmentfortop"
+LIST_LOGISTICS_SERVICES = "aliexpress.logistics.redefining.listlogisticsservice"
 # No public AliExpress API withdraws a tracking number: this name is the simulator's own and
 # is only called when the client is built with ``supports_withdrawal=True``.
 WITHDRAW_SHIPMENT = "sim.logistics.withdrawshipment"
@@ -108,6 +109,11 @@ def modify_shipment(
         "send_type": "all",
     }
     return ApiCall(MODIFY_SHIPMENT, _with_key(params, idempotency_key))
+
+
+def list_logistics_services() -> ApiCall:
+    """List the logistics services the seller may declare shipments under (no parameters)."""
+    return ApiCall(LIST_LOGISTICS_SERVICES)
 
 
 def withdraw_shipment(order_id: str, tracking_number: str, idempotency_key: str) -> ApiCall:

@@ -19,6 +19,7 @@ from adapters.aliexpress.requests import (
     ISSUE_DETAIL,
     ISSUE_IMAGE_UPLOAD,
     ISSUE_LIST,
+    LIST_LOGISTICS_SERVICES,
     LIST_MESSAGES,
 )
 from domain.errors import (
@@ -68,6 +69,11 @@ REFUSAL_REASONS: Mapping[str, RefusalReason] = {
     "ISSUE_DEADLINE_PASSED": RefusalReason.DEADLINE_PASSED,
     "REFUND_AMOUNT_INVALID": RefusalReason.INVALID_AMOUNT,
     "SOLUTION_TYPE_INVALID": RefusalReason.INVALID_SOLUTION,
+    # The client's own, before any call: no key for the carrier, or one the platform does not list.
+    "LOGISTICS_SERVICE_UNMAPPED": RefusalReason.UNKNOWN_LOGISTICS_SERVICE,
+    "LOGISTICS_SERVICE_UNLISTED": RefusalReason.UNKNOWN_LOGISTICS_SERVICE,
+    # The simulator's answer to a service_name it does not list (the platform's is not public).
+    "LOGISTICS_SERVICE_INVALID": RefusalReason.UNKNOWN_LOGISTICS_SERVICE,
 }
 
 
@@ -168,6 +174,34 @@ def _items(container: object, key: str) -> list[Mapping[str, Any]]:
         return []
     value = container.get(key, [])
     return [item for item in value if isinstance(item, Mapping)]
+
+
+class LogisticsService(BaseModel):
+    """One logistics service the seller may declare shipments under."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_name: str
+    """The key ``sellershipmentfortop`` takes as its ``service_name``."""
+    display_name: str = ""
+    tracking_no_regex: str = ""
+
+
+def parse_logistics_services(body: object) -> list[LogisticsService]:
+    """``aliexpress.logistics.redefining.listlogisticsservice``: the services the platform lists."""
+    inner = payload(LIST_LOGISTICS_SERVICES, body)
+    if inner.get("result_success") is False:
+        desc = inner.get("error_desc") or "the listing failed"
+        raise TransientPortError(f"{LIST_LOGISTICS_SERVICES}: {desc}")
+    return [
+        LogisticsService(
+            service_name=str(item["service_name"]),
+            display_name=str(item.get("display_name", "")),
+            tracking_no_regex=str(item.get("tracking_no_regex", "")),
+        )
+        for item in _items(inner.get("result_list"), "aeop_logistics_service_result")
+        if item.get("service_name")
+    ]
 
 
 class Shipment(BaseModel):

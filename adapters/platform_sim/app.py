@@ -1,4 +1,5 @@
-"""The simulator's HTTP face: the signed gateway at ``/sync`` and the admin API under ``/sim``."""
+"""The simulator's HTTP face: the signed gateway at ``/sync``, the token refresh at
+``/rest/auth/token/refresh``, and the admin API under ``/sim``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
-from adapters.platform_sim.gateway import WRITES, dispatch, error_body, rejection, request_parts
+from adapters.platform_sim.gateway import (
+    WRITES,
+    dispatch,
+    error_body,
+    rejection,
+    request_parts,
+    rest_call,
+)
 from adapters.platform_sim.rules import SimDispute, SimOrder, SimRefusal
 from adapters.platform_sim.state import Fault, SimState
 from adapters.platform_sim.wire import wire_time
@@ -135,6 +143,40 @@ def _dispute_json(dispute: SimDispute) -> dict[str, Any]:
     }
 
 
+async def _suffered(state: SimState, fault: Fault | None) -> Response | None:
+    """The answer of a call whose fault stops it before it runs (None: it runs)."""
+    if fault is Fault.ERROR_5XX:
+        return JSONResponse(error_body("ServiceUnavailable", "injected", "ISP"), status_code=503)
+    if fault is Fault.RATE_LIMITED:
+        return JSONResponse(
+            error_body("ApiCallLimit", "injected rate limit", "ISP"),
+            status_code=429,
+            headers={"Retry-After": "1"},
+        )
+    if fault is Fault.TIMEOUT:
+        await asyncio.sleep(state.fault_sleep)
+        return JSONResponse(
+            error_body("ServiceUnavailable", "injected timeout", "ISP"), status_code=504
+        )
+    return None
+
+
+def _serve_rest(app: FastAPI, state: SimState) -> None:
+    @app.api_route("/rest/{api:path}", methods=["GET", "POST"])
+    async def rest(api: str, request: Request) -> Response:
+        """REST-style APIs (the token refresh); faults are planned under the path."""
+        params, _ = await request_parts(request)
+        path = "/" + api
+        fault = state.take_fault(path)
+        stopped = await _suffered(state, fault)
+        if stopped is not None:
+            return stopped
+        body = rest_call(state, path, params)
+        if fault is Fault.EXECUTE_THEN_DROP:
+            return Response(status_code=500)
+        return JSONResponse(body)
+
+
 def create_app(state: SimState) -> FastAPI:
     """The simulator app over ``state`` (tests keep ``state`` to drive it from Python)."""
     app = FastAPI(title="parcelflow marketplace simulator")
@@ -147,25 +189,15 @@ def create_app(state: SimState) -> FastAPI:
             return JSONResponse(error)
         method = params["method"]
         fault = state.take_fault(method)
-        if fault is Fault.ERROR_5XX:
-            return JSONResponse(
-                error_body("ServiceUnavailable", "injected", "ISP"), status_code=503
-            )
-        if fault is Fault.RATE_LIMITED:
-            return JSONResponse(
-                error_body("ApiCallLimit", "injected rate limit", "ISP"),
-                status_code=429,
-                headers={"Retry-After": "1"},
-            )
-        if fault is Fault.TIMEOUT:
-            await asyncio.sleep(state.fault_sleep)
-            return JSONResponse(
-                error_body("ServiceUnavailable", "injected timeout", "ISP"), status_code=504
-            )
+        stopped = await _suffered(state, fault)
+        if stopped is not None:
+            return stopped
         body = dispatch(state, method, params, files)
         if fault is Fault.EXECUTE_THEN_DROP and method in WRITES:
             return Response(status_code=500)
         return JSONResponse(body)
+
+    _serve_rest(app, state)
 
     @app.exception_handler(SimRefusal)
     async def refused(_: Request, exc: SimRefusal) -> JSONResponse:

@@ -14,13 +14,14 @@ from adapters.aliexpress.signing import verify
 from adapters.platform_sim import issues, logistics
 from adapters.platform_sim.rules import SimRefusal
 from adapters.platform_sim.state import SimState
-from adapters.platform_sim.wire import KEY_PARAM, Files, Handler, Upload, UploadHandler
+from adapters.platform_sim.wire import KEY_PARAM, Files, Handler, Upload, UploadHandler, required
 
 HANDLERS: Mapping[str, Handler] = {
     "aliexpress.logistics.sellershipmentfortop": logistics.ship,
     "aliexpress.logistics.sellermodifiedshipmentfortop": logistics.modify,
     "sim.logistics.withdrawshipment": logistics.withdraw,
     "aliexpress.trade.new.redefining.findorderbyid": logistics.find_order,
+    "aliexpress.logistics.redefining.listlogisticsservice": logistics.list_services,
     "aliexpress.issue.issuelist.get": issues.issue_list,
     "aliexpress.issue.detail.get": issues.issue_detail,
     "aliexpress.issue.solution.save": issues.save_solution,
@@ -33,12 +34,15 @@ UPLOADS: Mapping[str, UploadHandler] = {"aliexpress.issue.image.upload": issues.
 METHODS = frozenset(HANDLERS) | frozenset(UPLOADS)
 WRITES = METHODS - {
     "aliexpress.trade.new.redefining.findorderbyid",
+    "aliexpress.logistics.redefining.listlogisticsservice",
     "aliexpress.issue.issuelist.get",
     "aliexpress.issue.detail.get",
     "aliexpress.message.redefining.versiontwo.querymsgdetaillist",
 }
 # Logistics writes report business failures inside their payload; the rest as error_response.
 IN_PAYLOAD_FAILURES = frozenset(m for m in HANDLERS if ".logistics." in m)
+REFRESH_PATH = "/auth/token/refresh"
+"""The one REST-style API (``POST /rest{path}``; the path prefixes the signed text)."""
 
 
 def error_body(code: str, message: str, kind: str = "ISV") -> dict[str, Any]:
@@ -77,8 +81,11 @@ def rejection(state: SimState, params: Mapping[str, str]) -> dict[str, Any] | No
         return error_body(
             "IncompleteSignature", "The request signature does not conform to platform standards"
         )
-    if not (params.get("session") or params.get("access_token")):
+    token = params.get("session") or params.get("access_token")
+    if not token:
         return error_body("IllegalAccessToken", "the access token is missing")
+    if not state.tokens.accepts(token):
+        return error_body("IllegalAccessToken", "The specified access token is invalid or expired")
     if method not in METHODS:
         return error_body("InvalidApiPath", f"unknown method {method!r}")
     return None
@@ -106,3 +113,25 @@ def dispatch(
             "result_error_desc": refusal.message,
         }
     return {response_key: {**inner, "request_id": request_id}}
+
+
+def rest_error(code: str, message: str, kind: str = "ISV") -> dict[str, Any]:
+    """The REST endpoints' error shape: ``{"type", "code", "message", "request_id"}``."""
+    return {"type": kind, "code": code, "message": message, "request_id": uuid.uuid4().hex}
+
+
+def rest_call(state: SimState, api: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """One REST-style call (``/auth/token/refresh`` only): checked, signed with its path."""
+    if params.get("app_key") != state.app_key:
+        return rest_error("InvalidAppKey", "app_key is not registered")
+    if params.get("sign_method") != "sha256" or not verify(state.app_secret, api, params):
+        return rest_error(
+            "IncompleteSignature", "The request signature does not conform to platform standards"
+        )
+    if api != REFRESH_PATH:
+        return rest_error("InvalidApiPath", f"unknown API path {api!r}")
+    try:
+        grant = state.tokens.refresh(required(params, "refresh_token"))
+    except SimRefusal as refusal:
+        return rest_error(refusal.code, refusal.message)
+    return grant.as_json(state.now(), uuid.uuid4().hex)

@@ -1,4 +1,9 @@
-"""The simulated logistics and order methods: declare, modify, withdraw, read (R1, R2, R4, R5)."""
+"""The simulated logistics and order methods: declare, modify, withdraw, read (R1, R2, R4, R5).
+
+Shipments are declared under a listed logistics service key (``LOGISTICS_SERVICES``); any other
+``service_name`` is refused ``LOGISTICS_SERVICE_INVALID``, in the payload like the other
+logistics refusals (the platform's own code and text for it are not public: an assumption).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,63 @@ from adapters.platform_sim.rules import (
 )
 from adapters.platform_sim.state import SimState
 from adapters.platform_sim.wire import Params, amount, json_param, required, wire_time
+
+_S10 = "^[a-zA-z]{2}[A-Za-z0-9]{9}[a-zA-z]{2}$"  # CPAM's regex, verbatim (typo A-z included)
+LOGISTICS_SERVICES: tuple[dict[str, Any], ...] = (
+    # Verbatim from the listlogisticsservice sample (tests/contracts/SOURCES.md).
+    {
+        "service_name": "CPAM",
+        "display_name": "China Post Registered Air Mail",
+        "logistics_company": "CPAM",
+        "tracking_no_regex": _S10,
+        "min_process_day": 1,
+        "max_process_day": 5,
+        "recommend_order": 11,
+    },
+    # Documented: the key of sellershipmentfortop's request sample; the rest of the row is ours.
+    {"service_name": "EMS", "display_name": "EMS", "logistics_company": "EMS"},
+    # Documented (open.alitrip.com articleId=109549): a listlogisticsservice row.
+    {
+        "service_name": "CAINIAO_OVERSEA_STD_SERVICE_ES",
+        "display_name": "Euro-business Parcel",
+        "logistics_company": "CAINIAO_OVERSEA_STD_SERVICE_ES",
+        "tracking_no_regex": "(^[0-9]{12}$)",
+        "min_process_day": 1,
+        "max_process_day": 5,
+        "recommend_order": 10,
+    },
+    # Assumed rows: keys sellers use, with no public listing found.
+    {"service_name": "CPAP", "display_name": "China Post Air Parcel", "logistics_company": "CPAP"},
+    {
+        "service_name": "YANWEN_JYT",
+        "display_name": "Special Line-YW",
+        "logistics_company": "YANWEN",
+    },
+    {
+        "service_name": "CAINIAO_STANDARD",
+        "display_name": "AliExpress Standard Shipping",
+        "logistics_company": "CAINIAO",
+    },
+)
+LISTED_KEYS = frozenset(str(service["service_name"]) for service in LOGISTICS_SERVICES)
+
+
+def list_services(_state: SimState, _params: Params, _key: str | None) -> dict[str, Any]:
+    """aliexpress.logistics.redefining.listlogisticsservice."""
+    services = [
+        {"min_process_day": 1, "max_process_day": 7, "recommend_order": 50, **service}
+        for service in LOGISTICS_SERVICES
+    ]
+    return {"result_list": {"aeop_logistics_service_result": services}, "result_success": True}
+
+
+def _listed(service_name: str) -> str:
+    if service_name not in LISTED_KEYS:
+        raise SimRefusal(
+            "LOGISTICS_SERVICE_INVALID",
+            f"{service_name!r} is not a logistics service (see listlogisticsservice)",
+        )
+    return service_name
 
 
 def _holder(state: SimState, number: str) -> SimOrder | None:
@@ -41,7 +103,7 @@ def ship(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
     order = state.order(required(params, "out_ref"))
     if order.status != "WAIT_SELLER_SEND_GOODS":
         raise SimRefusal("ORDER_STATUS_INVALID", f"order {order.order_id} is {order.status}")
-    carrier = required(params, "service_name")
+    carrier = _listed(required(params, "service_name"))
     shipment = _attach(state, order, carrier, required(params, "logistics_no"))
     detail = {"logistics_no": shipment.number, "service_name": carrier}
     state.record("tracking_uploaded", key, order_id=order.order_id, detail=detail)
@@ -86,9 +148,8 @@ def modify(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
     old = _withdrawable(state, order, required(params, "old_logistics_no"), key)
     order.shipments.remove(old)
     try:
-        new = _attach(
-            state, order, required(params, "new_service_name"), params.get("new_logistics_no", "")
-        )
+        service = _listed(required(params, "new_service_name"))
+        new = _attach(state, order, service, params.get("new_logistics_no", ""))
     except SimRefusal:
         order.shipments.append(old)
         raise

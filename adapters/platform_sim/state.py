@@ -26,6 +26,7 @@ from adapters.platform_sim.rules import (
     normalise,
     withdrawal_lock,
 )
+from adapters.platform_sim.tokens import SimTokens
 from domain.money import Money
 
 
@@ -70,6 +71,7 @@ class SimState:
         now: Callable[[], datetime] | None = None,
         rules: SimRules | None = None,
         fault_sleep: float = 5.0,
+        open_tokens: bool = True,
     ) -> None:
         self.app_key = app_key
         self.app_secret = app_secret
@@ -77,6 +79,8 @@ class SimState:
         self.fault_sleep = fault_sleep
         self.lock = threading.RLock()
         self._clock = now or (lambda: datetime.now(UTC))
+        self.tokens = SimTokens(self.now, open_access=open_tokens)
+        """Access and refresh tokens, by this clock (``open_tokens``: unknown ones are accepted)."""
         self.orders: dict[str, SimOrder] = {}
         self.disputes: dict[str, SimDispute] = {}
         self._ledger: list[LedgerEntry] = []

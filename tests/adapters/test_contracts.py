@@ -9,6 +9,7 @@ sample disagree there is no test here: the disagreement is reported instead (see
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 
 from adapters.aliexpress import requests as ae_build
 from adapters.aliexpress import responses as ae_parse
+from adapters.aliexpress.services import ServiceKeys
 from adapters.easypost import requests as ep_build
 from adapters.easypost import responses as ep_parse
 from adapters.easypost.units import API_ROOT
@@ -63,6 +65,36 @@ def test_the_documented_shipment_answer_is_accepted() -> None:
     body = sample("aliexpress", "sellershipmentfortop_response.json")
 
     ae_parse.parse_write(ae_build.SHIP, body)  # raises on a refusal or a gateway error
+
+
+def test_the_documented_logistics_service_listing_gives_each_service_key() -> None:
+    body = sample("aliexpress", "listlogisticsservice_response.json")
+
+    services = ae_parse.parse_logistics_services(body)
+
+    assert [(s.service_name, s.display_name) for s in services] == [
+        ("CPAM", "China Post Registered Air Mail")
+    ]
+    assert re.fullmatch(services[0].tracking_no_regex, "RR123456785CN")
+
+
+def test_the_logistics_service_listing_is_called_without_business_parameters() -> None:
+    call = ae_build.list_logistics_services()
+
+    assert call.method == "aliexpress.logistics.redefining.listlogisticsservice"
+    assert call.params == {}
+
+
+def test_the_default_keys_of_china_post_and_ems_are_the_documented_ones() -> None:
+    listed = sample("aliexpress", "listlogisticsservice_response.json")
+    inner = listed["aliexpress_logistics_redefining_listlogisticsservice_response"]
+    [cpam] = inner["result_list"]["aeop_logistics_service_result"]
+    shipped = sample("aliexpress", "sellershipmentfortop_request.json")
+
+    keys = ServiceKeys()
+
+    assert keys.key_for("china_post", "RR123456785CN") == cpam["service_name"]
+    assert keys.key_for("ems", "EE123456785CN") == shipped["service_name"]
 
 
 def test_modify_shipment_sends_the_documented_parameters() -> None:

@@ -245,7 +245,7 @@ async def test_the_admin_api_creates_orders_moves_the_clock_and_shows_the_ledger
         plan = {"method": "aliexpress.logistics.sellershipmentfortop", "fault": "execute_then_drop"}
         assert (await http.post("/sim/faults", json=plan)).status_code == 204
         async with sim_client(base_url) as client:
-            await client.upload_tracking("3001", "YANWEN_JYT", "UG123456789CN", "wf-3001:up")
+            await client.upload_tracking("3001", "yanwen", "UG123456789CN", "wf-3001:up")
         dispute = await http.post("/sim/orders/3001/disputes", json={"reason": "not_received"})
         ledger = (await http.get("/sim/ledger", params={"idempotency_key": "wf-3001:up"})).json()
         order = (await http.get("/sim/orders/3001")).json()
@@ -262,7 +262,7 @@ async def test_a_modification_swaps_the_number_and_frees_the_old_one(
     client: AliExpressClient, state: SimState
 ) -> None:
     await client.upload_tracking("1001", "CPAM", NUMBER, "wf:upload")
-    await client.modify_tracking("1001", ("CPAM", NUMBER), ("YANWEN_JYT", "UG1"), "wf:modify")
+    await client.modify_tracking("1001", ("CPAM", NUMBER), ("yanwen", "UG1"), "wf:modify")
     numbers = [s.tracking_number for s in (await client.order_snapshot("1001")).shipments]
     assert numbers == ["UG1"]
     await client.upload_tracking("1002", "CPAM", NUMBER, "wf-1002:upload")

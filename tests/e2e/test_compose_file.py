@@ -274,6 +274,14 @@ def test_credentials_reach_only_the_process_that_uses_them() -> None:
     assert not marketplace & hooks.keys()
     assert "PARCELFLOW_WEBHOOK_SECRETS" in hooks
     assert "PARCELFLOW_WEBHOOK_SECRETS" not in worker
+    optional_tokens = {
+        "PARCELFLOW_ALIEXPRESS_REFRESH_TOKEN",
+        "PARCELFLOW_ALIEXPRESS_TOKEN_EXPIRES_AT",
+    }
+    assert optional_tokens <= worker.keys()
+    assert not optional_tokens & hooks.keys()
+    assert "PARCELFLOW_EASYPOST_WEBHOOK_SECRET" in hooks
+    assert "PARCELFLOW_EASYPOST_WEBHOOK_SECRET" not in worker
     for value in (hooks["PARCELFLOW_WEBHOOK_SECRETS"], *(worker[v] for v in marketplace)):
         assert value is not None
         assert ":?" in value, f"{value} does not stop compose when unset"

@@ -56,6 +56,7 @@ def test_upload_ships_the_order_and_sends_it_to_the_platform_once() -> None:
             order_id="42",
             carrier="china_post",
             tracking_number=NUMBER,
+            seller_id="store-1",
         ),
     )
     closes = [d for d in pending_deadlines(decision.order) if d.kind.value == "cancel_window"]

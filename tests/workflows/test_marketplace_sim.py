@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,6 +28,7 @@ from tests.workflows.harness import order_facts
 from workers.worker import build_worker
 from workflows.carrier_claim import claim_workflow_id
 from workflows.messages import FactEnvelope, OrderInput, OrderView
+from workflows.number_hold import hold_id
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -140,6 +141,29 @@ async def test_an_upload_reaches_the_marketplace_exactly_once(env: WorkflowEnvir
         assert run.kinds("tracking_uploaded") == [run.key("upload:1")]
         declared = run.sim.order(run.order_id).shipments
         assert [s.number for s in declared] == [run.number]
+
+
+async def test_an_upload_on_a_line_without_a_logistics_service_key_is_refused_and_frees_the_number(
+    env: WorkflowEnvironment,
+) -> None:
+    async with sim_run(env) as run:
+        surface = UploadTracking(carrier="china_post:surface", tracking_number=run.number)
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await run.handle.execute_update(OrderWorkflow.upload_tracking, surface)
+        cause = failed.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert cause.type == "unknown_logistics_service"
+        assert "'china_post:surface'" in cause.message
+        view = await run.handle.query(OrderWorkflow.view)
+        assert view.state is OrderState.AWAITING_SHIPMENT
+        refusals = [e.detail for e in view.order.timeline if e.source == "platform"]
+        assert [d.split(":")[0] for d in refusals] == ["unknown_logistics_service"]
+        assert run.kinds("tracking_uploaded") == []
+        hold = await env.client.get_workflow_handle(hold_id(run.number)).describe()
+        assert hold.status is not WorkflowExecutionStatus.RUNNING
+        # The number is free: the same order ships it on a line the platform has.
+        assert (await run.ship()).state is OrderState.SHIPPED
+        assert run.kinds("tracking_uploaded") == [run.key("upload:2")]
 
 
 async def test_a_withdrawal_the_marketplace_refuses_is_final_and_never_resent(
