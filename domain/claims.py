@@ -54,6 +54,7 @@ class ClaimRefusal(StrEnum):
     WRONG_STATE = "wrong_state"
     INVALID_AMOUNT = "invalid_amount"
     MISSING_PROOF = "missing_proof"
+    OTHER_CLAIM = "other_claim"
 
 
 class ClaimFacts(_Value):
@@ -90,9 +91,12 @@ class FiledManually(_Value):
 
 
 class StatusReported(_Value):
-    """The carrier's answer to a follow-up."""
+    """The carrier's answer to a follow-up, or pushed by the carrier (a webhook)."""
 
     answer: CarrierAnswer
+    claim_ref: str | None = None
+    """The claim the answer is about, when the carrier names it (a push): another claim's
+    answer (one cancelled and filed again, say) is refused."""
 
 
 class DeadlineReached(_Value):
@@ -224,6 +228,9 @@ def decide(claim: Claim, event: ClaimEvent, now: datetime) -> ClaimDecision:
     commands: list[ClaimCommand] = []
     if _ACCEPTED_IN.get(type(event), state) is not state:
         return _refuse(settled, ClaimRefusal.WRONG_STATE, f"the claim is {state.value}")
+    if isinstance(event, StatusReported) and event.claim_ref not in (None, current.claim_ref):
+        detail = f"the answer is about claim {event.claim_ref}, not {current.claim_ref}"
+        return _refuse(settled, ClaimRefusal.OTHER_CLAIM, detail)
     match event:
         case FilingRoute(by_api=True):
             key = f"{current.workflow_id}:file"

@@ -21,6 +21,7 @@ from domain.errors import InvalidInput
 from workers import hooks_http as http
 from workers import hooks_wire as wire
 from workers.config import TemporalSettings
+from workers.hooks_easypost import EasyPostHook
 from workers.logging import configure_logging
 from workers.orders import Delivery, Orders
 from workers.temporal_client import connect
@@ -46,18 +47,21 @@ class HookSettings(BaseModel):
 
     secrets: tuple[str, ...] = ()
     seventeentrack_token: str | None = None
+    easypost_webhook_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HookSettings:
         """Read ``PARCELFLOW_WEBHOOK_SECRETS`` (comma-separated), ``PARCELFLOW_17TRACK_TOKEN``,
-        ``PARCELFLOW_HOOKS_HOST`` and ``PARCELFLOW_HOOKS_PORT``."""
+        ``PARCELFLOW_EASYPOST_WEBHOOK_SECRET``, ``PARCELFLOW_HOOKS_HOST`` and
+        ``PARCELFLOW_HOOKS_PORT``."""
         env = os.environ if env is None else env
         secrets = tuple(s.strip() for s in env.get("PARCELFLOW_WEBHOOK_SECRETS", "").split(","))
         pairs = {
             "secrets": tuple(s for s in secrets if s),
             "seventeentrack_token": env.get("PARCELFLOW_17TRACK_TOKEN"),
+            "easypost_webhook_secret": env.get("PARCELFLOW_EASYPOST_WEBHOOK_SECRET"),
             "host": env.get("PARCELFLOW_HOOKS_HOST"),
             "port": env.get("PARCELFLOW_HOOKS_PORT"),
         }
@@ -189,16 +193,19 @@ def create_app(
     secrets: Sequence[str],
     *,
     seventeentrack_key: str | None,
+    easypost_secret: str | None = None,
     clock: Callable[[], datetime] = now_utc,
 ) -> FastAPI:
-    """The hook server over ``orders``, trusting hooks signed with any of ``secrets`` (rotation)."""
+    """The hook server over ``orders``, trusting hooks signed with any of ``secrets`` (rotation);
+    EasyPost's claim events are taken when ``easypost_secret`` (its webhook secret) is given."""
     hooks = _Hooks(orders, secrets, seventeentrack_key, clock)
+    easypost = EasyPostHook(orders, easypost_secret, MAX_BODY)
     app = FastAPI(
         title="parcelflow hooks",
         version="1",
-        description="Signed webhooks (Standard Webhooks; 17TRACK's sign header) that start "
-        "and feed order workflows. Every refusal is a JSON 4xx naming the problem, and a "
-        "refused hook starts or changes nothing.",
+        description="Signed webhooks (Standard Webhooks; 17TRACK's sign header; EasyPost's "
+        "X-Hmac-Signature) that start and feed order and claim workflows. Every refusal is a "
+        "JSON 4xx naming the problem, and a refused hook starts or changes nothing.",
     )
     app.add_api_route("/healthz", hooks.healthz, methods=["GET"], tags=["ops"])
     ended = "Already processed: the order's workflow has ended, nothing changed."
@@ -206,6 +213,8 @@ def create_app(
     events = "/hooks/marketplace/{marketplace}/orders/{order_id}/events"
     _post(app, events, hooks.marketplace_event, ended, http.FACT_BODY)
     _post(app, "/hooks/17track", hooks.seventeentrack_push, ended, None)
+    claim_ended = "Already processed: the claim's workflow has ended, nothing changed."
+    _post(app, "/hooks/easypost", easypost.claim_event, claim_ended, None)
     app.add_exception_handler(HTTPException, http.http_refusal)
     app.add_exception_handler(RequestValidationError, http.request_refusal)
     app.add_middleware(http.Unavailable)
@@ -242,6 +251,7 @@ async def _serve(settings: HookSettings, temporal: TemporalSettings) -> int:
         Orders(client, temporal.task_queue),
         settings.secrets,
         seventeentrack_key=settings.seventeentrack_token,
+        easypost_secret=settings.easypost_webhook_secret,
     )
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     log.info("hooks listening", host=settings.host, port=settings.port)

@@ -19,6 +19,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.carriers import carrier_codes
 from domain.claims import Claim
 from domain.errors import RefusalReason, Refused
 from domain.events import Fact, ProposeSolution, RespondToDispute, UploadTracking
@@ -26,7 +27,7 @@ from domain.evidence import EvidenceBundle, MissingLink, evidence_bundle
 from domain.order import Order, OrderFacts, replacement_order_id, workflow_id_for
 from domain.ports import Solution
 from workflows import search_attributes as sa
-from workflows.carrier_claim import CarrierClaimWorkflow, claim_workflow_id
+from workflows.carrier_claim import CarrierClaimWorkflow, ClaimStatusPush, claim_workflow_id
 from workflows.messages import FactEnvelope, OrderInput, OrderView
 from workflows.order import OrderWorkflow
 
@@ -147,6 +148,39 @@ class Orders:
             claims.extend([claim_view.claim] if claim_view else [])
             unreadable.extend([missing] if missing else [])
         return evidence_bundle(order, replacements, claims, unreadable)
+
+    async def push_claim_status(
+        self, tracking_code: str, push: ClaimStatusPush
+    ) -> tuple[Delivery, str] | None:
+        """Signal the running claim workflow of the parcel ``tracking_code`` (its carrier is not
+        in the push: each known carrier's claim id is tried, and one parcel has one claim).
+
+        ``ALREADY_PROCESSED`` when the parcel's claim workflow has ended, None when there is
+        no claim for that parcel; with the claim workflow's id otherwise.
+        """
+        handles = [
+            self.client.get_workflow_handle_for(
+                CarrierClaimWorkflow.run, claim_workflow_id(carrier, tracking_code)
+            )
+            for carrier in carrier_codes()
+        ]
+        for handle in handles:
+            try:
+                await handle.signal(CarrierClaimWorkflow.status_pushed, push)
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                continue  # no such workflow, or it has ended
+            return Delivery.ACCEPTED, handle.id
+        for handle in handles:
+            try:
+                await handle.describe()
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                continue
+            return Delivery.ALREADY_PROCESSED, handle.id
+        return None
 
     async def _linked(
         self, workflow_id: str, query: Callable[[Any], V]

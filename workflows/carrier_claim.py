@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         open_claim,
         pending_deadlines,
     )
+    from domain.ports import CarrierAnswer
     from workflows.clock import sleep_until
 
 CLAIMS_CALL = timedelta(seconds=30)
@@ -62,6 +63,20 @@ class ClaimView(BaseModel):
     claim: Claim
     deadlines: list[ClaimDeadline]
     as_of: datetime
+
+
+class ClaimStatusPush(BaseModel):
+    """The ``status_pushed`` signal: the carrier pushed a claim's status (an EasyPost webhook)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    """The carrier's event id (it may deliver one event more than once)."""
+    claim_ref: str
+    """The carrier's claim id: a push about another claim changes nothing."""
+    status: str
+    """The carrier's own word for the status (``approved``), for the logs."""
+    answer: CarrierAnswer
 
 
 @workflow.defn(name="CarrierClaim")
@@ -112,6 +127,14 @@ class CarrierClaimWorkflow:
             msg = "a manual filing needs the carrier's claim reference"
             raise ApplicationError(msg, type="missing_reference", non_retryable=True)
         self._decide_or_refuse(FiledManually(reference=reference))
+
+    @workflow.signal
+    def status_pushed(self, push: ClaimStatusPush) -> None:
+        """The carrier pushed the claim's status: taken like a polled one (the same status twice
+        changes nothing), and the wait for the next follow-up, the safety net, ends early."""
+        workflow.logger.info("claim status pushed: %s (%s)", push.status, push.event_id)
+        self._apply(StatusReported(answer=push.answer, claim_ref=push.claim_ref))
+        self._woken = True
 
     @workflow.query
     def view(self) -> ClaimView:

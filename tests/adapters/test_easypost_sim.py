@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request, Response
 
 from adapters.asgi_server import serve_in_thread
 from adapters.easypost.sim import SimState, create_app
+from adapters.easypost.sim.rules import read_new_claim
+from adapters.easypost.webhook import SIGNATURE_HEADER, parse_event, verify_signature
 from domain.money import Money
 
 KEY = "sim-easypost-key"
@@ -200,3 +204,39 @@ def test_injected_faults_answer_like_an_outage(api: httpx.Client, insured: str) 
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "1")
     assert (dropped.status_code, dropped.content) == (500, b"")
     assert [c["tracking_code"] for c in listed] == [insured]  # the dropped filing landed
+
+
+def test_a_settlement_posts_a_signed_claim_event_to_the_webhook_url() -> None:
+    received: list[tuple[bytes, str | None]] = []
+    receiver = FastAPI()
+
+    @receiver.post("/hook")
+    async def hook(request: Request) -> Response:
+        received.append((await request.body(), request.headers.get(SIGNATURE_HEADER)))
+        return Response(status_code=500 if len(received) == 1 else 200)  # the first one fails
+
+    number, secret = parcel(), "sécret"
+    with serve_in_thread(receiver) as hook_url:
+        state = SimState(KEY, webhook_url=f"{hook_url}/hook", webhook_secret=secret)
+        state.insure(number, Money(minor=20_00))
+        claim_id = state.file(read_new_claim(loss(number))).claim_id  # filed in Python: no event
+        with serve_in_thread(create_app(state)) as url, httpx.Client(base_url=url) as api:
+            settled = api.post(f"/sim/claims/{claim_id}/settle", json={"outcome": "approved"})
+            deliveries = api.get("/sim/webhooks").json()["deliveries"]
+
+    assert settled.is_success
+    assert [(d["description"], d["attempt"], d["status"]) for d in deliveries] == [
+        ("claim.approved", 1, 500),
+        ("claim.approved", 2, 200),
+    ]
+    (first, _), (body, signature) = received
+    assert first == body  # the retry is the same Event
+    assert verify_signature(body, signature, secret)
+    event = parse_event(body)
+    assert event.claim is not None
+    assert (event.description, event.claim.claim_id, event.claim.status) == (
+        "claim.approved",
+        claim_id,
+        "approved",
+    )
+    assert json.loads(body)["previous_attributes"] == {"status": "submitted"}

@@ -495,6 +495,7 @@ async def test_the_openapi_document_lists_every_endpoint_and_the_hook_bodies(
         "/hooks/orders",
         "/hooks/marketplace/{marketplace}/orders/{order_id}/events",
         "/hooks/17track",
+        "/hooks/easypost",
     }
     order_body = document["paths"]["/hooks/orders"]["post"]["requestBody"]["content"]
     assert order_body["application/json"]["schema"] == {
@@ -517,6 +518,7 @@ def test_the_hook_server_reads_its_settings_from_the_environment() -> None:
         {
             "PARCELFLOW_WEBHOOK_SECRETS": f"{OLD_SECRET}, {NEW_SECRET}",
             "PARCELFLOW_17TRACK_TOKEN": TRACK_KEY,
+            "PARCELFLOW_EASYPOST_WEBHOOK_SECRET": "easypost-secret",
             "PARCELFLOW_HOOKS_PORT": "8080",
         }
     )
@@ -527,4 +529,6 @@ def test_the_hook_server_reads_its_settings_from_the_environment() -> None:
         "127.0.0.1",
         8080,
     )
+    assert settings.easypost_webhook_secret == "easypost-secret"
     assert HookSettings.from_env({}).secrets == ()
+    assert HookSettings.from_env({}).easypost_webhook_secret is None

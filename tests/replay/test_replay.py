@@ -8,7 +8,9 @@ and the R8 carrier check, the ``-v2`` files predate ``local-calls``, the ``-v3``
 Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
 the old code: a change that breaks their replay must be guarded with ``workflow.patched``.
 ``reship_and_claim`` and ``claim_paid`` (a ``CarrierClaim`` history) come from
-``tests/workflows/test_reship.py``; each history replays with the workflow type it names.
+``tests/workflows/test_reship.py``, ``claim_pushed`` (a claim told its status by EasyPost's
+webhooks, the ``status_pushed`` signal) from ``tests/workflows/test_carrier_claim.py``; each
+history replays with the workflow type it names.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ def test_a_carrier_claim_paid_to_its_end_has_a_committed_history() -> None:
     events = json.loads(TEXTS["claim_paid"])["events"]
     started = events[0]["workflowExecutionStartedEventAttributes"]
     assert started["workflowType"]["name"] == "CarrierClaim"
+    assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
+
+
+def test_a_carrier_claim_told_by_webhooks_has_a_committed_history() -> None:
+    events = json.loads(TEXTS["claim_pushed"])["events"]
+    signals = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"]
+    assert signals
+    assert {s["workflowExecutionSignaledEventAttributes"]["signalName"] for s in signals} == {
+        "status_pushed"
+    }
     assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
 
 

@@ -147,6 +147,16 @@ def test_a_pending_answer_keeps_following_up() -> None:
     assert claim.state is S.FILED
 
 
+def test_a_pushed_answer_about_the_claims_own_reference_closes_it_like_a_polled_one() -> None:
+    claim = ok(decide(filed(), StatusReported(answer=PAID, claim_ref="YW-1"), L + DAY))
+    assert (claim.state, claim.paid_amount, claim.checks) == (S.PAID, PAID.amount, 0)
+
+
+def test_a_pushed_answer_about_another_claim_is_refused_and_changes_nothing() -> None:
+    decision = decide(filed(), StatusReported(answer=PAID, claim_ref="YW-2"), L + DAY)
+    assert (decision.refusal, decision.claim.state) == (ClaimRefusal.OTHER_CLAIM, S.FILED)
+
+
 @pytest.mark.parametrize(
     ("at", "checks"),
     [(3 * DAY - timedelta(seconds=1), 0), (3 * DAY, 1), (6 * DAY, 2), (29 * DAY, 9)],

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -25,7 +26,9 @@ from domain.claims import Claim, ClaimFacts, ClaimState
 from domain.money import Money
 from domain.ports import CarrierAnswer, CarrierClaims
 from tests.fakes import PENDING, FakeClaims
-from tests.workflows.harness import TIMER_ARMING_SLACK
+from tests.workflows.harness import TIMER_ARMING_SLACK, save_history
+from workers.hooks import create_app as create_hooks
+from workers.orders import Orders
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimView, claim_workflow_id
 
 pytestmark = pytest.mark.temporal
@@ -245,6 +248,50 @@ async def test_a_claim_filed_through_easypost_is_followed_until_the_desk_pays_it
     assert [(e.claim_id, e.reference, e.amount_minor) for e in filings] == [
         (ref, f"{claim_workflow_id('yanwen', number)}:file", 20_00)
     ]
+
+
+async def test_the_desks_signed_webhook_tells_the_claim_it_is_paid_before_any_follow_up(
+    env: WorkflowEnvironment,
+) -> None:
+    number, key, secret = parcel_number(), "sim-easypost-key", "easypost-webhook-secret"
+    hook_client = await Client.connect(  # the hook server's thread has its own client
+        env.client.service_client.config.target_host,
+        namespace=env.client.namespace,
+        data_converter=pydantic_data_converter,
+    )
+    standard = "whsec_" + "c3RhbmRhcmQtd2ViaG9vay1zZWNyZXQ="
+    hooks = create_hooks(
+        Orders(hook_client, "claims"), [standard], seventeentrack_key=None, easypost_secret=secret
+    )
+    with serve_in_thread(hooks) as hooks_url:
+        desk = SimState(key, webhook_url=f"{hooks_url}/hooks/easypost", webhook_secret=secret)
+        desk.insure(number, Money(minor=20_00))
+        with serve_in_thread(create_app(desk)) as url:
+            easypost = EasyPostClaims(url, key, carriers=["yanwen"], contact_email="c@s.example")
+            async with (
+                easypost,
+                claim_run(env, easypost, number) as run,
+                httpx.AsyncClient(base_url=url) as operator,
+            ):
+                view = await run.until(filed)
+                ref, filed_at = view.claim.claim_ref, view.claim.filed_at
+                review = await operator.post(
+                    f"/sim/claims/{ref}/settle", json={"outcome": "in_review"}
+                )
+                assert review.is_success
+                assert (await run.view()).claim.state is S.FILED  # in review: still pending
+                settle = {"outcome": "approved_partial", "amount": "18.50"}
+                assert (await operator.post(f"/sim/claims/{ref}/settle", json=settle)).is_success
+                claim = await run.result()  # no clock moved: only the push can have paid it
+                deliveries = (await operator.get("/sim/webhooks")).json()["deliveries"]
+                await save_history(run.handle, "claim_pushed")
+    assert filed_at is not None
+    assert (claim.state, claim.paid_amount) == (S.PAID, Money(minor=18_50))
+    assert claim.closed_at is not None
+    assert claim.closed_at < filed_at + claim.facts.policy.follow_up_every
+    assert claim.checks == 0  # the follow-up, the safety net, never had to ask
+    sent = {(d["description"], d["claim_id"], d["status"]) for d in deliveries}
+    assert {("claim.updated", ref, 202), ("claim.approved", ref, 202)} <= sent
 
 
 async def current_details(run: ClaimRun) -> str:

@@ -21,9 +21,17 @@ def main(argv: list[str] | None = None) -> None:
         "--auto-insure", default=None, help="insure unknown parcels up to this USD amount"
     )
     parser.add_argument("--stall-seconds", type=float, default=5.0, help="an injected stall")
+    parser.add_argument("--webhook-url", default=None, help="POST claim Events here")
+    parser.add_argument("--webhook-secret", default="", help="the webhook's HMAC secret")
     args = parser.parse_args(argv)
     auto = usd("--auto-insure", args.auto_insure) if args.auto_insure else None
-    state = SimState(args.api_key, auto_insure=auto, stall_seconds=args.stall_seconds)
+    state = SimState(
+        args.api_key,
+        auto_insure=auto,
+        stall_seconds=args.stall_seconds,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+    )
     uvicorn.run(create_app(state), host=args.host, port=args.port, log_level="info")
 
 

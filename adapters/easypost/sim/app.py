@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.easypost.sim.rules import CLAIM_TYPES, SimRefusal, invalid, read_new_claim, usd
 from adapters.easypost.sim.state import Fault, SimClaim, SimState
+from adapters.easypost.sim.webhooks import WebhookSender
 from adapters.easypost.sim.wire import claim_json, error_body, read_time
 
 MAX_PAGE_SIZE = 100
@@ -110,6 +111,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
     sim = state or SimState()
     app = FastAPI(title="parcelflow claims simulator (EasyPost Claims API)")
     app.state.sim = sim
+    webhooks = app.state.webhooks = WebhookSender(sim.webhook_url, sim.webhook_secret)
 
     @app.exception_handler(SimRefusal)
     async def refused(_: Request, exc: SimRefusal) -> JSONResponse:
@@ -153,7 +155,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
             body: Any = await request.json()
         except ValueError:
             body = None
-        claim = sim.file(read_new_claim(body))
+        claim = await webhooks.claim_changed(sim.file(read_new_claim(body)))
         return answer(request, claim_json(claim), 201)
 
     @app.get("/v2/claims")
@@ -172,7 +174,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
     async def cancel(claim_id: str, request: Request) -> Response:
         if (early := await guarded(request, "cancel")) is not None:
             return early
-        return answer(request, claim_json(sim.cancel(claim_id)))
+        return answer(request, claim_json(await webhooks.claim_changed(sim.cancel(claim_id))))
 
     @app.post("/sim/insurances", status_code=201)
     async def insure(body: NewInsurance) -> dict[str, str]:
@@ -182,11 +184,16 @@ def create_app(state: SimState | None = None) -> FastAPI:
     @app.post("/sim/claims/{claim_id}/settle")
     async def settle(claim_id: str, body: Settlement) -> dict[str, Any]:
         amount = usd("amount", body.amount) if body.amount is not None else None
-        return claim_json(sim.settle(claim_id, body.outcome, amount, body.detail))
+        settled = sim.settle(claim_id, body.outcome, amount, body.detail)
+        return claim_json(await webhooks.claim_changed(settled, wait=True))
 
     @app.post("/sim/faults", status_code=204)
     async def faults(body: FaultPlan) -> None:
         sim.inject(body.endpoint, body.fault, body.count)
+
+    @app.get("/sim/webhooks")
+    async def deliveries() -> dict[str, list[dict[str, Any]]]:
+        return {"deliveries": [delivery.as_json() for delivery in webhooks.deliveries]}
 
     @app.get("/sim/ledger")
     async def ledger(

@@ -97,6 +97,8 @@ class SimState:
 
     ``auto_insure`` insures any unknown tracking code up to that amount on its first claim
     (the dev stack's demo parcels); without it a parcel must be insured (``insure``) first.
+    With ``webhook_url``, the app POSTs an Event signed with ``webhook_secret`` there whenever
+    a claim's status changes (``sim.webhooks``).
     """
 
     def __init__(
@@ -107,8 +109,12 @@ class SimState:
         auto_insure: Money | None = None,
         stall_seconds: float = 5.0,
         retry_after: float = 1.0,
+        webhook_url: str | None = None,
+        webhook_secret: str = "",
     ) -> None:
         self.api_key = api_key
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret
         self.auto_insure = auto_insure
         self.stall_seconds = stall_seconds
         self.retry_after = retry_after
