@@ -13,7 +13,7 @@ from activities.errors import translated
 from domain.commands import CheckCarrier
 from domain.errors import PermanentPortError
 from domain.polling import TrackedFact, new_facts
-from domain.ports import CarrierRecord, CarrierTracking
+from domain.ports import CarrierRecord, CarrierTracking, TaggedRegistration
 from domain.tracking import TrackingSource
 
 
@@ -28,6 +28,22 @@ class UnconfiguredTracking:
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
         raise PermanentPortError(f"no tracking service configured ({len(numbers)} numbers)")
+
+
+def register(
+    tracking: CarrierTracking, numbers: list[tuple[tuple[str, str], str]]
+) -> Awaitable[None]:
+    """Register each (carrier, number) pair tagged with the workflow id of the order that
+    carries it, where the service keeps tags (17TRACK); untagged elsewhere."""
+    pairs = [pair for pair, _ in numbers]
+    if isinstance(tracking, TaggedRegistration):
+        return tracking.register_tagged(pairs, [tag for _, tag in numbers])
+    return tracking.register(pairs)
+
+
+def _order_tag() -> str:
+    """The tag of a number registered by an order's activity: the order's workflow id."""
+    return activity.info().workflow_id or ""
 
 
 class CarrierParcel(BaseModel):
@@ -53,9 +69,9 @@ class CarrierActivities:
     @activity.defn(name="carrier.check")
     async def check(self, command: CheckCarrier) -> bool:
         """Register the number with the tracking service and say whether the carrier knows it."""
-        pair = [(command.carrier, command.tracking_number)]
-        await translated(self._tracking.register(pair))
-        records = await translated(self._tracking.lookup(pair))
+        pair = (command.carrier, command.tracking_number)
+        await translated(register(self._tracking, [(pair, _order_tag())]))
+        records = await translated(self._tracking.lookup([pair]))
         return any(record.known for record in records)
 
     @activity.defn(name="carrier.scans")
@@ -64,10 +80,19 @@ class CarrierActivities:
         without a tracking service: nothing can be learnt, nothing is concluded)."""
         if not self._configured:
             return []
-        pair = [(parcel.carrier, parcel.tracking_number)]
-        await translated(self._tracking.register(pair))
-        records = await translated(self._tracking.lookup(pair))
+        pair = (parcel.carrier, parcel.tracking_number)
+        await translated(register(self._tracking, [(pair, _order_tag())]))
+        records = await translated(self._tracking.lookup([pair]))
         return [fact for record in records for fact in new_facts(record, (), self._source)]
+
+    @activity.defn(name="carrier.follow")
+    async def follow(self, parcel: CarrierParcel) -> None:
+        """Start following the number, tagged with the order's workflow id (17TRACK echoes
+        the tag in the number's pushes); nothing without a service. Registering a number
+        17TRACK already follows is no failure (it answers that number rejected)."""
+        if self._configured:
+            pair = (parcel.carrier, parcel.tracking_number)
+            await translated(register(self._tracking, [(pair, _order_tag())]))
 
     @activity.defn(name="carrier.stop")
     async def stop(self, parcel: CarrierParcel) -> None:
@@ -77,4 +102,4 @@ class CarrierActivities:
 
     def all(self) -> list[Callable[..., Awaitable[Any]]]:
         """Every activity of this class, for the worker."""
-        return [self.check, self.scans, self.stop]
+        return [self.check, self.scans, self.follow, self.stop]

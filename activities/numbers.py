@@ -235,6 +235,25 @@ def _carriers(carrier: str) -> list[str]:
     return list(_KNOWN) if carrier in _KNOWN else [*_KNOWN, carrier]
 
 
+async def holder_of(client: Client, carrier: str, number: str) -> str | None:
+    """The workflow id of the order that holds ``number`` now (None: no order holds it, or the
+    order that used it has ended). A hold kept per carrier before holds were per number is
+    found under ``carrier``'s id."""
+    for workflow_id in (hold_id(number), legacy_hold_id(carrier, number)):
+        try:
+            described = await client.get_workflow_handle(workflow_id).describe()
+        except RPCError:
+            continue
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            continue  # released (a withdrawal, a refusal) or a retired record's end
+        memo = await described.memo()
+        holder = memo.get("holder")
+        if _free_after(memo) is not None:
+            return None  # retired: the order that used it has ended
+        return holder if isinstance(holder, str) and holder else None
+    return None
+
+
 def _free_after(memo: Mapping[str, Any]) -> datetime | None:
     value = memo.get(_RETIRED)
     return datetime.fromisoformat(value) if isinstance(value, str) else None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.carrier import register
 from activities.errors import beating
 from domain.polling import POLLED_STATES, Parcel, TrackedFact, new_facts, remembered
 from domain.ports import CarrierTracking
@@ -19,15 +20,6 @@ from workflows.messages import FactEnvelope
 from workflows.order import OrderWorkflow
 
 """Seconds between heartbeats while a port call or a listing is under way."""
-
-
-@runtime_checkable
-class TaggedRegistration(Protocol):
-    """A tracking service that can label each number it follows (17TRACK's ``tag``)."""
-
-    async def register_tagged(self, numbers: list[tuple[str, str]], tags: list[str]) -> None:
-        """Start following these (carrier, number) pairs, each labelled with its tag."""
-        ...
 
 
 class ParcelChanges(BaseModel):
@@ -116,10 +108,7 @@ class TrackingActivities:
         return PollResult(changes=changes)
 
     def _register(self, parcels: list[Parcel]) -> Awaitable[None]:
-        pairs = [p.pair for p in parcels]
-        if isinstance(self._tracking, TaggedRegistration):
-            return self._tracking.register_tagged(pairs, [p.workflow_id for p in parcels])
-        return self._tracking.register(pairs)
+        return register(self._tracking, [(p.pair, p.workflow_id) for p in parcels])
 
     @activity.defn(name="tracking.forward")
     async def forward(self, workflow_id: str, facts: list[TrackedFact]) -> int:

@@ -51,7 +51,9 @@ async def one_cycle(client: Client, parcels: int) -> int:
         state.add_script(ParcelScript(number=parcel.number))
     queue = f"bench-poller-{tag}"
     with serve_in_thread(create_app(state)) as url:
-        async with SeventeenTrackClient(f"{url}/track/v2.2", TOKEN, batch_size=50) as tracking:
+        async with SeventeenTrackClient(
+            f"{url}/track/v2.2", TOKEN, batch_size=50, max_rate=None
+        ) as tracking:
             polling = TrackingActivities(client, tracking, queue)
             worker = Worker(
                 client,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -260,6 +260,17 @@ class CarrierTracking(Protocol):
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
         """Stop following these numbers (terminal or past the horizon)."""
+        ...
+
+
+@runtime_checkable
+class TaggedRegistration(Protocol):
+    """A tracking service that labels each number it follows (17TRACK's ``tag``) and echoes the
+    label in the number's pushes and look-ups: parcelflow tags a number with its order's
+    workflow id, so that a push finds its order without a look-up of its own."""
+
+    async def register_tagged(self, numbers: list[tuple[str, str]], tags: list[str]) -> None:
+        """Start following these (carrier, number) pairs, each labelled with its tag."""
         ...
 
 

@@ -125,9 +125,15 @@ class FakeCarrier:
     registered: list[tuple[str, str]] = field(default_factory=list)
     lookups: list[list[tuple[str, str]]] = field(default_factory=list)
     stopped: list[tuple[str, str]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    """The tag each number was last registered with (the order's workflow id)."""
 
     async def register(self, numbers: list[tuple[str, str]]) -> None:
         self.registered.extend(numbers)
+
+    async def register_tagged(self, numbers: list[tuple[str, str]], tags: list[str]) -> None:
+        self.registered.extend(numbers)
+        self.tags.update((number, tag) for (_, number), tag in zip(numbers, tags, strict=True))
 
     async def lookup(self, numbers: list[tuple[str, str]]) -> list[CarrierRecord]:
         self.lookups.append(list(numbers))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import shutil
 import subprocess
@@ -14,15 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from temporalio.client import Client
 
 from adapters import carrier_sim, platform_sim
 from adapters.aliexpress.client import AliExpressClient
 from adapters.asgi_server import serve_in_thread
+from adapters.carrier_sim.push import push_due
 from adapters.easypost import EasyPostClaims
 from adapters.easypost import sim as claims_sim
 from adapters.seventeentrack.client import SeventeenTrackClient
+from adapters.seventeentrack.units import MAX_REQUESTS_PER_SECOND
 from domain.carriers import carrier_codes
 from domain.money import Money
 from domain.states import OrderState
@@ -116,6 +120,21 @@ async def wait_for_server(
     return None
 
 
+PUSH_EVERY = 2.0
+"""Seconds between the carrier simulator's push rounds (17TRACK pushes within minutes)."""
+CARRIER_API = "/track/v2.2"
+"""Where the carrier simulator serves 17TRACK's API (its bare base URL answers 404)."""
+
+
+async def push_every(carrier: carrier_sim.SimState, seconds: float) -> None:
+    """The carrier simulator's pushes: every ``seconds``, one per number with new scans."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as http:
+        while True:
+            await asyncio.sleep(seconds)
+            with contextlib.suppress(httpx.HTTPError):
+                await push_due(carrier, http)
+
+
 def start_hook_server(stack: ExitStack, orders: Orders, cfg: DevConfig) -> str | None:
     """The hook server's URL, or None while ``workers.hooks`` does not exist yet."""
     try:
@@ -145,13 +164,17 @@ async def run(cfg: DevConfig) -> int:
         )
         market_app = platform_sim.create_app(market)
         market_url = servers.enter_context(serve_in_thread(market_app, port=cfg.marketplace_port))
-        carrier_app = carrier_sim.create_app(carrier_sim.SimState(CARRIER_TOKEN))
+        # 17TRACK as it behaves: 3 requests a second per key, tags echoed in signed pushes.
+        carrier = carrier_sim.SimState(CARRIER_TOKEN, rate_limit=MAX_REQUESTS_PER_SECOND)
+        carrier_app = carrier_sim.create_app(carrier)
         carrier_url = servers.enter_context(serve_in_thread(carrier_app, port=cfg.carrier_port))
         claims_desk = claims_sim.SimState(CLAIMS_KEY, auto_insure=CLAIMS_COVER)
         claims_app = claims_sim.create_app(claims_desk)
         claims_url = servers.enter_context(serve_in_thread(claims_app, port=cfg.claims_port))
         orders = Orders(client, cfg.task_queue)
         hooks_url = start_hook_server(servers, orders, cfg)
+        if hooks_url is not None:
+            carrier.webhook_url = f"{hooks_url}/hooks/17track"
         async with AsyncExitStack() as running:
             platform = await running.enter_async_context(
                 AliExpressClient(
@@ -159,7 +182,7 @@ async def run(cfg: DevConfig) -> int:
                 )
             )
             tracking = await running.enter_async_context(
-                SeventeenTrackClient(carrier_url, CARRIER_TOKEN)
+                SeventeenTrackClient(f"{carrier_url}{CARRIER_API}", CARRIER_TOKEN)
             )
             claims = await running.enter_async_context(
                 EasyPostClaims(
@@ -176,6 +199,8 @@ async def run(cfg: DevConfig) -> int:
             await running.enter_async_context(worker)
             await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
             await ensure_dispute_poller(client, cfg.task_queue)
+            pushing = asyncio.ensure_future(push_every(carrier, PUSH_EVERY))
+            running.callback(pushing.cancel)
             reached = await demo.feed(orders, market) if cfg.demo else []
             _banner(
                 cfg,

@@ -15,9 +15,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
+from temporalio.service import RPCError
 
-from adapters.seventeentrack.webhook import parse_push, verify_signature
+from adapters.seventeentrack.webhook import PushNotification, parse_push, verify_signature
 from domain.errors import InvalidInput
+from domain.polling import new_facts
+from domain.tracking import TrackingSource
 from workers import hooks_http as http
 from workers import hooks_wire as wire
 from workers.config import TemporalSettings
@@ -149,12 +152,12 @@ class _Hooks:
             # that 17TRACK's retries are not spent on a body that will never parse.
             problem = wire.FieldProblem(field="data.track_info", problem="not 17TRACK's shape")
             return http.refused_body(wire.invalid([problem]))
-        order = wire.order_of_tag(wire.push_tag(body))
+        order = await self._push_order(push)
         if order is None:
-            reason = "the push's tag names no order"
+            reason = "neither the push's tag nor the number's hold names an order"
             return http.answer(202, wire.HookAnswer(status="ignored", reason=reason))
         workflow_id = wire.workflow_id(*order)
-        facts = wire.scan_facts(push.record)
+        facts = new_facts(push.record, (), TrackingSource.SEVENTEEN_TRACK)
         delivery = Delivery.ACCEPTED
         for fact in facts:
             delivery = await self.orders.send_fact(*order, fact)
@@ -163,6 +166,24 @@ class _Hooks:
             return http.delivered(delivery, workflow_id)
         answer = wire.HookAnswer(status="accepted", workflow_id=workflow_id, facts=len(facts))
         return http.answer(202, answer)
+
+    async def _push_order(self, push: PushNotification) -> tuple[str, str] | None:
+        """The order a push is about. A push is about a number: the order that holds the number
+        now (R2) is its order; the tag (the order the number was registered for) serves when
+        no order holds it, e.g. the number was withdrawn since, or the hold cannot be read. A
+        tag naming another order than the holder is stale (the number changed hands)."""
+        tagged = wire.order_of_tag(push.tag)
+        record = push.record
+        try:
+            holder = await self.orders.holder_of(record.carrier, record.tracking_number)
+        except RPCError as unreadable:
+            log.warning("17track_push_holder_unknown", error=unreadable.message)
+            holder = None
+        held = wire.order_of_tag(holder) if holder else None
+        if held is not None and held != tagged:
+            log.info("17track_push_by_holder", workflow_id=holder, tagged=tagged is not None)
+            return held
+        return tagged
 
     async def _signed(self, request: Request, handle: _Handler) -> JSONResponse:
         """Verify the raw bytes (Standard Webhooks), answer a redelivery, else ``handle``."""

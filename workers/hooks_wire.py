@@ -19,9 +19,6 @@ from pydantic import (
 from domain.events import AnyFact, CarrierFact, Fact
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
-from domain.polling import scan_fact
-from domain.ports import CarrierRecord
-from domain.tracking import TrackingSource, normalise
 
 FACT = TypeAdapter[Fact](AnyFact)
 FACT_KINDS = sorted(
@@ -190,20 +187,6 @@ def order_of_tag(tag: object) -> tuple[str, str] | None:
     except ValueError:
         return None
     return (marketplace, order_id) if matches else None
-
-
-def push_tag(body: bytes) -> object:
-    """The ``data.tag`` of a 17TRACK push body (None when absent); the body is JSON already."""
-    data = json.loads(body).get("data")
-    return data.get("tag") if isinstance(data, dict) else None
-
-
-def scan_facts(record: CarrierRecord) -> list[Fact]:
-    """The order facts of a 17TRACK record: one per scan, delivered scans with their proof."""
-    return [
-        scan_fact(normalise(raw, TrackingSource.SEVENTEEN_TRACK), record.tracking_number)
-        for raw in record.events
-    ]
 
 
 class RecentIds:

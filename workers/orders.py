@@ -19,6 +19,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.numbers import holder_of
 from domain.carriers import carrier_codes
 from domain.claims import Claim
 from domain.errors import RefusalReason, Refused
@@ -78,6 +79,10 @@ class Orders:
         return await self._signal_with_start(
             facts.marketplace, facts.order_id, OrderInput(facts=facts), "created", facts
         )
+
+    async def holder_of(self, carrier: str, number: str) -> str | None:
+        """The workflow id of the order holding ``number`` now, from its hold (R2), or None."""
+        return await holder_of(self.client, carrier, number)
 
     async def send_fact(self, marketplace: str, order_id: str, fact: Fact) -> Delivery:
         """Deliver an outside fact; one arriving before its order is kept until it exists (H3)."""

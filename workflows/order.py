@@ -63,6 +63,10 @@ WITHDRAWAL_CHECK_PATCH = "withdrawal-asks-carrier-r8"
 CHECK_ASIDE_PATCH = "carrier-check-aside"
 """The R8 carrier check runs beside the order's clocks instead of holding them up."""
 RESHIP_CLAIM_PATCH = "reship-number-claims-r2"
+FOLLOW_AT_UPLOAD_PATCH = "follow-at-upload"
+"""An upload registers its number with the tracking service at once, tagged with the order."""
+STOP_AT_END_PATCH = "stop-tracking-at-end"
+"""An order that ends stops the tracking of the number it carries (17TRACK ``stoptrack``)."""
 """A reship's number is claimed (for its replacement order) before the solution is sent."""
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
@@ -83,6 +87,7 @@ class OrderWorkflow:
         self._early_facts: list[Fact] = []
         self._outbox: list[CheckCarrier] = []
         self._untrack: list[Shipment] = []
+        self._follow: list[Shipment] = []
         self._aside: list[Awaitable[None]] = []
         """Calls to the tracking service started beside the order's clocks (a carrier check, a
         stop of tracking): the order awaits them before it ends or continues as new."""
@@ -117,6 +122,8 @@ class OrderWorkflow:
             await self._sleep_until_next_deadline_or_event()
             self._commit(advance(self.order, workflow.now()), wake=False)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.order.shipment is not None and workflow.patched(STOP_AT_END_PATCH):
+            self._untrack.append(self.order.shipment)
         await self._aside_done()
         await self._report_health()
         if self.order.shipment is not None:
@@ -193,6 +200,8 @@ class OrderWorkflow:
             await asyncio.gather(*pending)
 
     def _start_stopping(self) -> None:
+        while self._follow:
+            self._aside.append(calls.follow_tracking(self._follow.pop(0)))
         while self._untrack:
             self._aside.append(calls.stop_tracking(self._untrack.pop(0)))
 
@@ -229,7 +238,7 @@ class OrderWorkflow:
             self._woken = True
 
     async def _sleep_until_next_deadline_or_event(self) -> None:
-        if self._outbox or self._health or self._untrack:
+        if self._outbox or self._health or self._untrack or self._follow:
             return
         deadlines = pending_deadlines(self.order)
         first = min((d.wake_at for d in deadlines), default=None)
@@ -354,6 +363,9 @@ class OrderWorkflow:
             if isinstance(command, UploadTracking) and shipment is not None:
                 at = shipment.uploaded_at
                 self._note(ShippedRecord(**ids, at=at))
+                if self.order.checks_carrier and workflow.patched(FOLLOW_AT_UPLOAD_PATCH):
+                    self._follow.append(shipment)  # pushes from the first scan on
+                    self._woken = True
             if withdrawn is not None and self.order.shipment is None:
                 at = withdrawn.withdrawn_at or workflow.now()
                 self._note(WithdrawalRecord(**ids, at=at, seq=withdrawn.seq))

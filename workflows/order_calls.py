@@ -184,27 +184,65 @@ STOP_TRACKING_RETRY = RetryPolicy(
 poller never polls a withdrawn number anyway)."""
 
 
+FOLLOW_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=12,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+"""Registering a number is tried for about half an hour; given up, the poller registers it."""
+
+
+def follow_tracking(shipment: Shipment) -> Awaitable[None]:
+    """Register a number just uploaded with the tracking service, tagged with this order's
+    workflow id (17TRACK echoes the tag in its pushes, from the first scan on). Started, not
+    awaited, like ``stop_tracking``."""
+    return _aside(
+        CarrierActivities.follow,
+        shipment,
+        FOLLOW_RETRY,
+        f"follow {shipment.tracking_number}",
+        "not registered for pushes",
+    )
+
+
 def stop_tracking(shipment: Shipment) -> Awaitable[None]:
     """R10: stop following a number the order no longer carries (17TRACK ``stoptrack``).
 
     Started, not awaited: the order's clocks never wait on the tracking service; the order
     awaits what it started before it ends or continues as new."""
-    number = shipment.tracking_number
-    started = workflow.start_activity_method(
+    return _aside(
         CarrierActivities.stop,
-        _parcel(shipment),
-        start_to_close_timeout=CARRIER_CALL,
-        retry_policy=STOP_TRACKING_RETRY,
-        summary=f"stop tracking {number}",
+        shipment,
+        STOP_TRACKING_RETRY,
+        f"stop tracking {shipment.tracking_number}",
+        "tracking not stopped",
     )
 
-    async def stopped() -> None:
+
+def _aside(
+    call: Callable[[CarrierActivities, CarrierParcel], Awaitable[None]],
+    shipment: Shipment,
+    retry: RetryPolicy,
+    summary: str,
+    failed: str,
+) -> Awaitable[None]:
+    started = workflow.start_activity_method(
+        call,
+        _parcel(shipment),
+        start_to_close_timeout=CARRIER_CALL,
+        retry_policy=retry,
+        summary=summary,
+    )
+
+    async def done() -> None:
         try:
             await started
         except ActivityError as failure:
-            workflow.logger.warning("tracking of %s not stopped: %s", number, failure)
+            workflow.logger.warning("%s: %s (%s)", shipment.tracking_number, failed, failure)
 
-    return asyncio.ensure_future(stopped())
+    return asyncio.ensure_future(done())
 
 
 async def report_health(record: HealthRecord) -> None:

@@ -76,6 +76,9 @@ def create_app(state: SimState | None = None) -> FastAPI:
                 return _error(fault.status, fault.status, "injected fault", headers)
         if request.headers.get(TOKEN_HEADER) != sim.token:
             return _error(401, ERR_INVALID_TOKEN, "Invalid access key.")
+        if (wait := sim.over_rate()) is not None:
+            headers = {"Retry-After": f"{max(1, round(wait + 0.5))}"}
+            return _error(429, 429, "Request frequency limit exceeded.", headers)
         if not isinstance(body, list) or len(items) != len(body):
             return _error(200, ERR_INVALID_DATA, "The request body must be a JSON array.")
         if len(items) > sim.max_batch:

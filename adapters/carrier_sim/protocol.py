@@ -67,7 +67,7 @@ def gettrackinfo(state: SimState, items: list[dict[str, Any]]) -> dict[str, Any]
                 "number": number,
                 "carrier": state.carrier_of(number),
                 "param": None,
-                "tag": None,
+                "tag": state.tag_of(number),
                 "track_info": track_info(state, number),
             }
         )
@@ -86,7 +86,7 @@ def due_pushes(state: SimState) -> list[tuple[str, int, bytes]]:
                 "number": number,
                 "carrier": state.carrier_of(number),
                 "param": None,
-                "tag": None,
+                "tag": state.tag_of(number),
                 "track_info": track_info(state, number),
             }
             body = json.dumps({"event": TRACKING_UPDATED, "data": data}).encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from adapters.seventeentrack.units import (
     ERR_ALREADY_REGISTERED,
     ERR_INVALID_DATA,
     ERR_NOT_REGISTERED,
+    ERR_QUOTA_EXHAUSTED,
     carrier_key,
 )
 
@@ -83,13 +85,25 @@ class SimState:
         *,
         max_batch: int = 40,
         webhook_url: str | None = None,
+        rate_limit: float | None = None,
+        quota: int | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``rate_limit``: requests a second per token before 429 (17TRACK: 3; None: no limit);
+        ``quota``: numbers that may still be registered (None: unlimited)."""
         self.token = token
         self.clock: Clock = clock or SettableClock()
         self.max_batch = max_batch
         self.webhook_url = webhook_url
         self.scripts: dict[str, ParcelScript] = {}
         self.registered: dict[str, int | None] = {}
+        self.tags: dict[str, str] = {}
+        """The tag each number was registered with: echoed in its pushes and look-ups."""
+        self.rate_limit = rate_limit
+        self.quota = quota
+        self.throttled = 0
+        self._monotonic = monotonic
+        self._recent: list[float] = []
         self.stopped: set[str] = set()
         self.pushed: dict[str, int] = {}
         self.faults: dict[str, list[Fault]] = {}
@@ -140,6 +154,20 @@ class SimState:
                 queue.pop(0)
             return fault
 
+    def over_rate(self) -> float | None:
+        """Seconds to wait when this request goes over the rate limit (then it is not served),
+        or None: the last second's requests are counted in a sliding window."""
+        if self.rate_limit is None:
+            return None
+        with self.lock:
+            now = self._monotonic()
+            self._recent = [t for t in self._recent if now - t < 1.0]
+            if len(self._recent) >= self.rate_limit:
+                self.throttled += 1
+                return max(0.0, 1.0 - (now - self._recent[0]))
+            self._recent.append(now)
+            return None
+
     def count(self, path: str, numbers: int) -> None:
         """Record one request to ``path`` carrying ``numbers`` numbers (quota accounting)."""
         with self.lock:
@@ -175,10 +203,19 @@ class SimState:
                     rejected.append(
                         _rejection(number, ERR_ALREADY_REGISTERED, "already registered")
                     )
+                elif self.quota is not None and self.quota <= 0 and number not in self.stopped:
+                    rejected.append(_rejection(number, ERR_QUOTA_EXHAUSTED, "quota exhausted"))
                 else:
                     key = item.get("carrier") or self._script_key(number)
+                    if number not in self.registered and self.quota is not None:
+                        self.quota -= 1
                     self.registered[number] = key
                     self.stopped.discard(number)
+                    tag = item.get("tag")
+                    if isinstance(tag, str) and tag:
+                        self.tags[number] = tag
+                    else:
+                        self.tags.pop(number, None)
                     accepted.append({"origin": 1, "number": number, "carrier": key})
         return accepted, rejected
 
@@ -198,6 +235,10 @@ class SimState:
     def is_registered(self, number: str) -> bool:
         """Whether ``number`` was registered (stopped numbers can still be read)."""
         return number.upper() in self.registered
+
+    def tag_of(self, number: str) -> str | None:
+        """The tag ``number`` was registered with (None: registered without one)."""
+        return self.tags.get(number.upper())
 
     def carrier_of(self, number: str) -> int | None:
         """The 17TRACK carrier key the number is tracked under."""

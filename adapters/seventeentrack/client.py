@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -23,20 +24,59 @@ from adapters.seventeentrack.responses import (
     parse_rejections,
     parse_track_info,
 )
-from adapters.seventeentrack.units import API_MAX_BATCH, BASE_URL, DOMAIN_MAX_BATCH
+from adapters.seventeentrack.units import (
+    API_MAX_BATCH,
+    BASE_URL,
+    DOMAIN_MAX_BATCH,
+    ERR_QUOTA_EXHAUSTED,
+    MAX_REQUESTS_PER_SECOND,
+)
 from domain.errors import PermanentPortError, TransientPortError
 from domain.ports import CarrierRecord
 
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+class QuotaExhausted(PermanentPortError):
+    """17TRACK has no registration quota left: numbers are not followed until it is topped up."""
+
+
+class RequestPacer:
+    """At most ``rate`` requests a second from this client (17TRACK: 3 a second per key, more
+    answers 429): each request waits for its turn, in the order asked, a tenth of a gap more
+    than the rate allows so that network jitter cannot push two into one second."""
+
+    MARGIN = 1.1
+
+    def __init__(self, rate: float | None, sleep: Sleep, clock: Clock) -> None:
+        self._gap = self.MARGIN / rate if rate else 0.0
+        self._sleep = sleep
+        self._clock = clock
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def turn(self) -> None:
+        """Wait until this request may be sent."""
+        if not self._gap:
+            return
+        async with self._lock:
+            now = self._clock()
+            wait = self._next - now
+            self._next = max(now, self._next) + self._gap
+        if wait > 0:
+            await self._sleep(wait)
 
 
 class SeventeenTrackClient:
     """17TRACK (or its simulator) as the ``CarrierTracking`` port.
 
     Each call is split into batches of ``batch_size`` numbers (the API's 40 by default, never
-    more than R12's 50). Throttling (429), server errors (5xx) and network failures are retried
+    more than R12's 50), and requests are paced to ``max_rate`` a second (17TRACK's documented
+    3 per key). Throttling (429), server errors (5xx) and network failures are retried
     ``attempts`` times with exponential backoff, honouring ``Retry-After``; then the call raises
-    ``TransientPortError``. Refusals (4xx, bad token) raise ``PermanentPortError`` at once.
+    ``TransientPortError``. Refusals (4xx, bad token) raise ``PermanentPortError`` at once, and
+    a registration refused for want of quota raises ``QuotaExhausted``.
     """
 
     def __init__(
@@ -49,7 +89,9 @@ class SeventeenTrackClient:
         attempts: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_rate: float | None = MAX_REQUESTS_PER_SECOND,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
     ) -> None:
         if not 1 <= batch_size <= DOMAIN_MAX_BATCH:
             msg = f"batch_size must be between 1 and {DOMAIN_MAX_BATCH}, got {batch_size}"
@@ -61,6 +103,7 @@ class SeventeenTrackClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
+        self._pacer = RequestPacer(max_rate, sleep, clock)
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0))
 
@@ -79,12 +122,32 @@ class SeventeenTrackClient:
         """Start following these numbers; a rejected number shows up as unknown on lookup."""
         await self.register_numbers(numbers)
 
-    async def register_numbers(self, numbers: Sequence[Pair]) -> list[Rejection]:
-        """Register ``numbers`` and return those 17TRACK rejected (already registered included)."""
+    async def register_tagged(self, numbers: list[tuple[str, str]], tags: list[str]) -> None:
+        """Start following these numbers, each with its tag (the order's workflow id), which
+        17TRACK echoes in the number's pushes and look-ups."""
+        await self.register_numbers(numbers, tags)
+
+    async def register_numbers(
+        self, numbers: Sequence[Pair], tags: Sequence[str | None] | None = None
+    ) -> list[Rejection]:
+        """Register ``numbers`` and return those 17TRACK rejected (already registered included);
+        raises ``QuotaExhausted`` when it refused any for want of quota."""
+        if tags is not None and len(tags) != len(numbers):
+            msg = f"{len(tags)} tags for {len(numbers)} numbers"
+            raise ValueError(msg)
         rejected: list[Rejection] = []
+        start = 0
         for batch in batched(numbers, self.batch_size):
-            data = await self._call(build_register(batch, self.token))
+            labels = None if tags is None else list(tags[start : start + len(batch)])
+            start += len(batch)
+            data = await self._call(build_register(batch, self.token, labels))
             rejected.extend(parse_rejections(data))
+        if short := [r.number for r in rejected if r.code == ERR_QUOTA_EXHAUSTED]:
+            msg = (
+                f"17TRACK has no registration quota left ({len(short)} numbers not followed,"
+                f" e.g. {short[0]}): top the quota up in the 17TRACK dashboard"
+            )
+            raise QuotaExhausted(msg)
         return rejected
 
     async def lookup(self, numbers: list[tuple[str, str]]) -> list[CarrierRecord]:
@@ -104,6 +167,7 @@ class SeventeenTrackClient:
         last = TransientPortError("17TRACK was not called")
         for attempt in range(1, self.attempts + 1):
             retry_after: float | None = None
+            await self._pacer.turn()
             try:
                 response = await self._http.request(
                     request.method,

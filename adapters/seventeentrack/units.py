@@ -11,6 +11,9 @@ SIGN_HEADER = "sign"
 # The real API takes at most 40 numbers a request; R12 allows 50, never more.
 API_MAX_BATCH = 40
 DOMAIN_MAX_BATCH = 50
+MAX_REQUESTS_PER_SECOND = 3.0
+"""17TRACK's request frequency limit per API key; above it the API answers HTTP 429 (its API
+document, "Request frequency limit"; see tests/contracts/SOURCES.md)."""
 
 # 17TRACK carrier keys. China Post 3011 and China EMS 3013 are checked against public client
 # code; the others follow 17TRACK's carrier list as the project brief gives it.

@@ -21,6 +21,8 @@ class PushNotification:
 
     event: str
     record: CarrierRecord
+    tag: str | None = None
+    """The tag the number was registered with (our order's workflow id), as 17TRACK echoes it."""
 
 
 def sign(body: bytes, key: str) -> str:
@@ -46,4 +48,9 @@ def parse_push(body: bytes) -> PushNotification:
     data = payload.get("data")
     if not isinstance(data, dict) or not data.get("number"):
         raise InvalidInput("data.number", "missing")
-    return PushNotification(event=payload["event"], record=track_record(item_carrier(data), data))
+    tag = data.get("tag")
+    return PushNotification(
+        event=payload["event"],
+        record=track_record(item_carrier(data), data),
+        tag=tag if isinstance(tag, str) and tag else None,
+    )

@@ -42,8 +42,14 @@ async def serve(
             supports_withdrawal=True,
             timeout=CLIENT_TIMEOUT,
         ) as platform,
+        # The run's carrier simulator sets no rate limit: the client does not pace itself (its
+        # pacing to 17TRACK's 3 a second is tested in tests/adapters).
         SeventeenTrackClient(
-            f"{carrier_url}{CARRIER_API}", CARRIER_TOKEN, backoff=0.2, max_backoff=2.0
+            f"{carrier_url}{CARRIER_API}",
+            CARRIER_TOKEN,
+            backoff=0.2,
+            max_backoff=2.0,
+            max_rate=None,
         ) as tracking,
         EasyPostClaims(
             claims_url,

@@ -38,6 +38,7 @@ class Recorder:
 
     def client(self, **options: Any) -> SeventeenTrackClient:
         http = httpx.AsyncClient(transport=httpx.MockTransport(self.handler))
+        options.setdefault("max_rate", None)  # pacing has tests of its own
         return SeventeenTrackClient(
             "https://17track.test/track/v2.2", "tk", http, sleep=self.sleep, **options
         )

@@ -382,6 +382,44 @@ async def test_a_17track_push_about_a_number_the_order_no_longer_carries_changes
     assert withdrawn_again.state is OrderState.AWAITING_SHIPMENT
 
 
+async def test_a_17track_push_without_a_tag_reaches_the_order_holding_its_number(
+    hooks: Hooks,
+) -> None:
+    order_id, number = new_order_id(), fresh_s10()
+    assert (await hooks.post("/hooks/orders", order_hook(order_id))).status_code == 202
+    await hooks.orders.ship("aliexpress", order_id, "china_post", number)
+    push = json.loads((PUSH / "push_tracking_updated.json").read_text())
+    push["data"] |= {"tag": None, "number": number}
+
+    accepted = await hooks.push(push)
+
+    assert (accepted.status_code, accepted.json()["status"]) == (202, "accepted")
+    assert accepted.json()["workflow_id"] == workflow_id_for("aliexpress", order_id)
+    view = await hooks.orders.view("aliexpress", order_id)
+    assert view.order.first_scan_at == datetime(2026, 3, 2, 5, tzinfo=UTC)
+
+
+async def test_a_17track_push_with_a_stale_tag_reaches_the_numbers_holder_not_the_tagged_order(
+    hooks: Hooks,
+) -> None:
+    first, second, number = new_order_id(), new_order_id(), fresh_s10()
+    for order_id in (first, second):
+        assert (await hooks.post("/hooks/orders", order_hook(order_id))).status_code == 202
+    await hooks.orders.ship("aliexpress", first, "china_post", number)
+    await hooks.orders.withdraw("aliexpress", first)  # the number is free: the second takes it
+    await hooks.orders.ship("aliexpress", second, "china_post", number)
+    push = json.loads((PUSH / "push_tracking_updated.json").read_text())
+    push["data"] |= {"tag": workflow_id_for("aliexpress", first), "number": number}
+
+    accepted = await hooks.push(push)
+
+    assert accepted.json()["workflow_id"] == workflow_id_for("aliexpress", second)
+    holder = await hooks.orders.view("aliexpress", second)
+    assert holder.order.first_scan_at == datetime(2026, 3, 2, 5, tzinfo=UTC)
+    tagged = await hooks.orders.view("aliexpress", first)
+    assert [e for e in tagged.order.timeline if e.source == "carrier"] == []
+
+
 async def test_a_carrier_fact_without_its_tracking_number_is_refused_naming_the_field(
     hooks: Hooks,
 ) -> None:

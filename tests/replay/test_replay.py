@@ -2,8 +2,10 @@
 
 Refresh after an intended change of behaviour (the ``-v1`` files predate the R2 number claims
 and the R8 carrier check, the ``-v2`` files predate ``local-calls``, the ``-v3`` files predate
-``withdrawal-asks-carrier-r8`` and ``reship-number-claims-r2``, all guarded by
-``workflow.patched``, and must keep replaying):
+``withdrawal-asks-carrier-r8`` and ``reship-number-claims-r2``, the ``-v4`` files predate
+``follow-at-upload`` and ``stop-tracking-at-end`` (17TRACK: register at upload, tagged; stop at
+the end) and the upload's logistics service key, all guarded by ``workflow.patched`` where
+history changes, and must keep replaying):
     PARCELFLOW_RECORD_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_order_paths.py
 Keep the old files too (rename them ``<path>-v1.json``) whenever workflows may still be running
 the old code: a change that breaks their replay must be guarded with ``workflow.patched``.
