@@ -140,13 +140,9 @@ class _Hooks:
             log.warning("hook_refused", path=request.url.path, reason="bad_signature")
             return http.refuse(401, "bad_signature", "the sign header does not match the body")
         try:
-            wire.json_object(body)
-            push = parse_push(body)
+            push = wire.parsed(body, parse_push)
         except wire.BodyError as refused:
             return http.refused_body(refused)
-        except InvalidInput as refused:
-            problem = wire.FieldProblem(field=refused.field, problem=refused.problem)
-            return http.refused_body(wire.invalid([problem]))
         except (ValueError, TypeError, AttributeError):
             # A scan the parser cannot read (a bad time, a list that is not one): refused, so
             # that 17TRACK's retries are not spent on a body that will never parse.

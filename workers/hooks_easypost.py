@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 
 from adapters.easypost.responses import carrier_answer
 from adapters.easypost.webhook import SIGNATURE_HEADER, parse_event, verify_signature
-from domain.errors import InvalidInput
 from workers import hooks_http as http
 from workers import hooks_wire as wire
 from workers.orders import Orders
@@ -43,13 +42,9 @@ class EasyPostHook:
             detail = f"{SIGNATURE_HEADER} does not match the body and the webhook secret"
             return http.refuse(401, "bad_signature", detail)
         try:
-            wire.json_object(body)
-            event = parse_event(body)
+            event = wire.parsed(body, parse_event)
         except wire.BodyError as refused:
             return http.refused_body(refused)
-        except InvalidInput as refused:
-            problem = wire.FieldProblem(field=refused.field, problem=refused.problem)
-            return http.refused_body(wire.invalid([problem]))
         if event.event_id in self.recent:
             return http.answer(200, wire.HookAnswer(status="duplicate"))
         hook_log = log.bind(event_id=event.event_id, path=request.url.path)

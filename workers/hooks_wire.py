@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Annotated, Any, get_args
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -16,6 +17,7 @@ from pydantic import (
     field_validator,
 )
 
+from domain.errors import InvalidInput
 from domain.events import AnyFact, CarrierFact, Fact
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
@@ -26,6 +28,8 @@ FACT_KINDS = sorted(
     for member in get_args(Fact)
     for kind in get_args(member.model_fields["kind"].annotation)
 )
+
+T = TypeVar("T")
 
 
 class OrderCreatedHook(BaseModel):
@@ -108,6 +112,16 @@ class BodyError(Exception):
 def invalid(problems: list[FieldProblem]) -> BodyError:
     """The 422 refusal naming each malformed field."""
     return BodyError(422, Refusal(error="invalid_body", fields=problems))
+
+
+def parsed(body: bytes, parse: Callable[[bytes], T]) -> T:
+    """``parse(body)`` of a JSON-object body; ``BodyError`` when it is not JSON (400), not an
+    object, or ``parse`` finds a field missing or malformed (422, naming the field)."""
+    json_object(body)
+    try:
+        return parse(body)
+    except InvalidInput as refused:
+        raise invalid([FieldProblem(field=refused.field, problem=refused.problem)]) from refused
 
 
 def json_object(body: bytes) -> dict[str, Any]:

@@ -184,14 +184,8 @@ STOP_TRACKING_RETRY = RetryPolicy(
 poller never polls a withdrawn number anyway)."""
 
 
-FOLLOW_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=12,
-    non_retryable_error_types=NON_RETRYABLE,
-)
-"""Registering a number is tried for about half an hour; given up, the poller registers it."""
+FOLLOW_RETRY = CARRIER_CHECK_RETRY
+"""Registering a number is tried for about half an hour too; given up, the poller registers it."""
 
 
 def follow_tracking(shipment: Shipment) -> Awaitable[None]:

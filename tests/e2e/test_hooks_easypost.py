@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,6 +25,7 @@ from adapters.asgi_server import serve_in_thread
 from adapters.easypost.webhook import SIGNATURE_HEADER, sign
 from domain.claims import Claim, ClaimFacts, ClaimState
 from domain.money import Money
+from tests.e2e.test_hooks import plain_client
 from tests.fakes import FakeClaims
 from workers.hooks import create_app
 from workers.orders import Orders
@@ -66,15 +66,6 @@ def claim_event(number: str, status: str = "approved", **claim: Any) -> dict[str
         EVENT
         | {"id": f"evt_{uuid.uuid4().hex}", "description": description}
         | {"result": result | claim}
-    )
-
-
-async def plain_client(env: WorkflowEnvironment) -> Client:
-    """A client the hook server's thread can use (see tests/e2e/test_hooks.py)."""
-    return await Client.connect(
-        env.client.service_client.config.target_host,
-        namespace=env.client.namespace,
-        data_converter=pydantic_data_converter,
     )
 
 

@@ -12,8 +12,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -25,6 +24,7 @@ from adapters.easypost.sim import SimState, create_app
 from domain.claims import Claim, ClaimFacts, ClaimState
 from domain.money import Money
 from domain.ports import CarrierAnswer, CarrierClaims
+from tests.e2e.test_hooks import plain_client
 from tests.fakes import PENDING, FakeClaims
 from tests.workflows.harness import TIMER_ARMING_SLACK, save_history
 from workers.hooks import create_app as create_hooks
@@ -254,11 +254,7 @@ async def test_the_desks_signed_webhook_tells_the_claim_it_is_paid_before_any_fo
     env: WorkflowEnvironment,
 ) -> None:
     number, key, secret = parcel_number(), "sim-easypost-key", "easypost-webhook-secret"
-    hook_client = await Client.connect(  # the hook server's thread has its own client
-        env.client.service_client.config.target_host,
-        namespace=env.client.namespace,
-        data_converter=pydantic_data_converter,
-    )
+    hook_client = await plain_client(env)  # the hook server's thread has its own client
     standard = "whsec_" + "c3RhbmRhcmQtd2ViaG9vay1zZWNyZXQ="
     hooks = create_hooks(
         Orders(hook_client, "claims"), [standard], seventeentrack_key=None, easypost_secret=secret
