@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -21,10 +22,12 @@ from temporalio.client import Client
 
 from adapters import carrier_sim, platform_sim
 from adapters.aliexpress.client import AliExpressClient
+from adapters.aliexpress.tokens import DEFAULT_MARGIN
 from adapters.asgi_server import serve_in_thread
 from adapters.carrier_sim.push import push_due
 from adapters.easypost import EasyPostClaims
 from adapters.easypost import sim as claims_sim
+from adapters.platform_sim.tokens import ACCESS_TTL
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import MAX_REQUESTS_PER_SECOND
 from domain.carriers import carrier_codes
@@ -44,7 +47,7 @@ from workers.worker import (
 from workflows.search_attributes import dev_server_args
 
 READY = "parcelflow dev: ready"
-MARKET_KEY, MARKET_SECRET, MARKET_TOKEN = "parcelflow-dev", "parcelflow-dev-secret", "dev-session"
+MARKET_KEY, MARKET_SECRET = "parcelflow-dev", "parcelflow-dev-secret"
 CARRIER_TOKEN = "dev-token"  # noqa: S105 - the local 17TRACK simulator's token, not a credential.
 HOOK_SECRET = "whsec_cGFyY2VsZmxvdy1kZXYtaG9vay1zZWNyZXQ="  # noqa: S105 - local dev only.
 CLAIMS_KEY = "dev-easypost-key"  # the local claims simulator's API key, not a credential.
@@ -69,6 +72,8 @@ class DevConfig:
     hooks_port: int
     task_queue: str
     demo: bool
+    token_lifetime: timedelta = ACCESS_TTL
+    """How long the simulated platform's access tokens last (the worker refreshes them)."""
 
 
 def temporal_binary() -> str:
@@ -159,9 +164,12 @@ async def run(cfg: DevConfig) -> int:
                 return 0
             print(f"the Temporal dev server did not start: see {cfg.data_dir / 'temporal.log'}")
             return EXIT_FAILED
+        # AliExpress as it behaves: access tokens expire, the worker refreshes them.
         market = platform_sim.SimState(
-            app_key=MARKET_KEY, app_secret=MARKET_SECRET, rules=demo.SIM_RULES
+            app_key=MARKET_KEY, app_secret=MARKET_SECRET, rules=demo.SIM_RULES, open_tokens=False
         )
+        market.tokens.access_ttl = cfg.token_lifetime
+        grant = market.tokens.grant()
         market_app = platform_sim.create_app(market)
         market_url = servers.enter_context(serve_in_thread(market_app, port=cfg.marketplace_port))
         # 17TRACK as it behaves: 3 requests a second per key, tags echoed in signed pushes.
@@ -178,7 +186,14 @@ async def run(cfg: DevConfig) -> int:
         async with AsyncExitStack() as running:
             platform = await running.enter_async_context(
                 AliExpressClient(
-                    market_url, MARKET_KEY, MARKET_SECRET, MARKET_TOKEN, supports_withdrawal=True
+                    market_url,
+                    MARKET_KEY,
+                    MARKET_SECRET,
+                    grant.access_token,
+                    supports_withdrawal=True,
+                    refresh_token=grant.refresh_token,
+                    token_expires_at=grant.expires_at,
+                    refresh_margin=min(DEFAULT_MARGIN, cfg.token_lifetime / 4),
                 )
             )
             tracking = await running.enter_async_context(
@@ -260,6 +275,10 @@ def dev(
     demo_orders: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Feed the demo orders.")
     ] = True,
+    token_lifetime: Annotated[
+        float,
+        typer.Option(min=5, help="Seconds a simulated AliExpress access token lasts."),
+    ] = ACCESS_TTL.total_seconds(),
 ) -> None:
     """Run the whole system locally: Temporal dev server and UI, simulators, worker, hooks, demo.
 
@@ -276,5 +295,6 @@ def dev(
         hooks_port=hooks_port,
         task_queue=task_queue,
         demo=demo_orders,
+        token_lifetime=timedelta(seconds=token_lifetime),
     )
     raise typer.Exit(asyncio.run(run(cfg)))

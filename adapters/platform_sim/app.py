@@ -272,6 +272,10 @@ def create_app(state: SimState) -> FastAPI:
     async def faults(body: FaultPlan) -> None:
         state.inject(body.method, body.fault, body.count)
 
+    @app.get("/sim/tokens")
+    async def token_counts() -> dict[str, int]:
+        return {"refreshes": state.tokens.refreshes}
+
     @app.get("/sim/ledger")
     async def ledger(idempotency_key: str | None = None) -> dict[str, list[dict[str, Any]]]:
         entries = state.ledger() if idempotency_key is None else state.effects(idempotency_key)

@@ -44,6 +44,7 @@ class DevStack:
     port: int
     ui_port: int
     lines: queue.Queue[str]
+    marketplace_port: int = 0
 
     def wait_for(self, marker: str, timeout: float) -> list[str]:
         """Every output line up to the one containing ``marker``."""
@@ -55,11 +56,12 @@ class DevStack:
                 return seen
 
 
-def start_dev(data_dir: Path) -> DevStack:
-    port, ui_port = free_port(), free_port()
+def start_dev(data_dir: Path, *extra: str) -> DevStack:
+    port, ui_port, marketplace_port = free_port(), free_port(), free_port()
     args = [sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir)]
     args += ["--port", str(port), "--ui-port", str(ui_port)]
-    for option in ("--marketplace-port", "--carrier-port", "--claims-port", "--hooks-port"):
+    args += ["--marketplace-port", str(marketplace_port), *extra]
+    for option in ("--carrier-port", "--claims-port", "--hooks-port"):
         args += [option, str(free_port())]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("PARCELFLOW_TASK_QUEUE", None)
@@ -74,13 +76,13 @@ def start_dev(data_dir: Path) -> DevStack:
             lines.put(line)
 
     threading.Thread(target=drain, daemon=True).start()
-    return DevStack(process, port, ui_port, lines)
+    return DevStack(process, port, ui_port, lines, marketplace_port)
 
 
 @asynccontextmanager
-async def running(data_dir: Path) -> AsyncIterator[tuple[DevStack, Orders]]:
+async def running(data_dir: Path, *extra: str) -> AsyncIterator[tuple[DevStack, Orders]]:
     """A ready dev stack and a client to it; the block must stop it."""
-    stack = start_dev(data_dir)
+    stack = start_dev(data_dir, *extra)
     try:
         await asyncio.to_thread(stack.wait_for, READY, READY_TIMEOUT)
         settings = TemporalSettings(address=f"127.0.0.1:{stack.port}")
@@ -147,6 +149,26 @@ async def test_dev_starts_ready_with_demo_orders_stops_on_ctrl_c_and_resumes(
         assert again.shipment.seq == 2  # not shipped a third time
         assert await stop(stack) == 0
         assert not port_open(stack.port)
+
+
+async def test_the_worker_refreshes_an_expiring_access_token_without_a_failed_call(
+    data_dir: Path,
+) -> None:
+    lifetime = 8.0  # seconds; the worker refreshes a quarter of it before the expiry
+    async with running(data_dir, "--token-lifetime", str(lifetime)) as (stack, orders):
+        market = f"http://127.0.0.1:{stack.marketplace_port}"
+        await asyncio.sleep(lifetime + 1)  # the demo's grant has expired by now
+        async with httpx.AsyncClient(base_url=market) as http:
+            before = (await http.get("/sim/tokens")).json()["refreshes"]
+            answered = await orders.respond(
+                MARKETPLACE, "8800000006", "On its way, tracking attached."
+            )
+            after = (await http.get("/sim/tokens")).json()["refreshes"]
+        assert (
+            answered.state.value == "dispute_awaiting_solution"
+        )  # the answer reached the platform
+        assert after > before
+        assert await stop(stack) == 0
 
 
 def chromium() -> str:
