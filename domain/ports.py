@@ -7,6 +7,7 @@ Adapters in ``adapters/`` satisfy these Protocols structurally; in-memory fakes 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
@@ -43,7 +44,8 @@ class Solution(BaseModel):
 
 
 class PlatformOrder(BaseModel):
-    """What the marketplace says about an order right now."""
+    """What the marketplace says about an order right now (a listing gives no ETA; a read may
+    lack the store, total or payment time)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -51,6 +53,21 @@ class PlatformOrder(BaseModel):
     status: str
     estimated_delivery: datetime | None = None
     status_deadline: datetime | None = None
+    seller_id: str | None = None
+    total: Money | None = None
+    paid_at: datetime | None = None
+    end_reason: str = ""
+    """Why a finished order ended, in the platform's words (e.g. ``buyer_confirm_goods``)."""
+
+
+class PlatformOrderPage(BaseModel):
+    """One page of the seller's order list: ``page`` of ``pages``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    orders: tuple[PlatformOrder, ...] = ()
+    page: int = 1
+    pages: int = 1
 
 
 class PlatformDispute(BaseModel):
@@ -193,6 +210,11 @@ class Platform(Protocol):
 
     async def get_order(self, order_id: str) -> PlatformOrder:
         """The order's status, estimated delivery date and the platform's own deadline."""
+        ...
+
+    async def list_orders(self, statuses: Sequence[str], page: int = 1) -> PlatformOrderPage:
+        """One page of the seller's orders in any of ``statuses`` (the platform's words), oldest
+        first: the polling fallback for the order-creation hook."""
         ...
 
     async def get_dispute(self, dispute_id: str) -> PlatformDispute:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from domain.ports import (
     Evidence,
     PlatformDispute,
     PlatformOrder,
+    PlatformOrderPage,
     RawScan,
     Solution,
 )
@@ -40,6 +42,10 @@ class FakePlatform:
     """Keys an activity retry said may have landed already."""
     stores: dict[str, str | None] = field(default_factory=dict)
     """The store each tracking write was made for, by idempotency key."""
+    page_size: int = 50
+    """Orders per page of ``list_orders`` (``orders`` in insertion order)."""
+    reads: list[str] = field(default_factory=list)
+    """The order ids ``get_order`` was asked for, in order."""
 
     def _record(self, method: str, key: str, *args: object) -> None:
         self.calls.append(PlatformCall(method, key, args))
@@ -87,7 +93,17 @@ class FakePlatform:
         return [d for d in self.disputes.values() if order_id in (None, d.order_id)]
 
     async def get_order(self, order_id: str) -> PlatformOrder:
+        self.reads.append(order_id)
         return self.orders[order_id]
+
+    async def list_orders(self, statuses: Sequence[str], page: int = 1) -> PlatformOrderPage:
+        listed = [o for o in list(self.orders.values()) if not statuses or o.status in statuses]
+        start = (page - 1) * self.page_size
+        return PlatformOrderPage(
+            orders=tuple(listed[start : start + self.page_size]),
+            page=page,
+            pages=max(1, -(-len(listed) // self.page_size)),
+        )
 
     async def get_dispute(self, dispute_id: str) -> PlatformDispute:
         return self.disputes[dispute_id]

@@ -40,6 +40,7 @@ from workers.orders import Orders
 from workers.temporal_client import connect
 from workers.worker import (
     build_worker,
+    ensure_discovery_poller,
     ensure_dispute_poller,
     ensure_tracking_poller,
     stop_on_signals,
@@ -214,6 +215,7 @@ async def run(cfg: DevConfig) -> int:
             await running.enter_async_context(worker)
             await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
             await ensure_dispute_poller(client, cfg.task_queue)
+            await ensure_discovery_poller(client, cfg.task_queue)
             pushing = asyncio.ensure_future(push_every(carrier, PUSH_EVERY))
             running.callback(pushing.cancel)
             reached = await demo.feed(orders, market) if cfg.demo else []

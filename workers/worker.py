@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.carrier import CarrierActivities, UnconfiguredTracking
 from activities.claims import ClaimActivities, UnconfiguredClaims
+from activities.discovery import DiscoveryActivities
 from activities.disputes import DisputeActivities
 from activities.evidence import EvidenceActivities
 from activities.health import HealthActivities
@@ -35,11 +36,17 @@ from domain.polling import PollingPolicy
 from domain.ports import CarrierClaims, CarrierTracking, Platform
 from workers.config import ClaimsSettings, TemporalSettings
 from workers.logging import configure_logging, get_logger
+from workers.orders import Orders
 from workers.temporal_client import connect
 from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.dispute_poller import DISPUTE_POLLER_ID, DisputePollerInput, DisputePollerWorkflow
 from workflows.number_hold import NumberHoldWorkflow, RetiredNumberWorkflow
 from workflows.order import OrderWorkflow
+from workflows.order_discovery import (
+    DISCOVERY_POLLER_ID,
+    DiscoveryPollerInput,
+    DiscoveryPollerWorkflow,
+)
 from workflows.store_health import StoreHealthWorkflow
 from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWorkflow
 
@@ -61,6 +68,7 @@ def build_worker(
     numbers = NumberActivities(client, task_queue)
     carrier = CarrierActivities(tracking)
     polling = TrackingActivities(client, tracking or UnconfiguredTracking(), task_queue)
+    discovery = DiscoveryActivities(platform, Orders(client, task_queue))
     return Worker(
         client,
         task_queue=task_queue,
@@ -72,11 +80,14 @@ def build_worker(
             TrackingPollerWorkflow,
             CarrierClaimWorkflow,
             DisputePollerWorkflow,
+            DiscoveryPollerWorkflow,
         ],
         activities=[
             *PlatformActivities(platform).all(),
             EvidenceActivities(platform).upload,
             DisputeActivities(platform, client, task_queue).poll,
+            discovery.list_awaiting,
+            discovery.check,
             numbers.claim,
             numbers.release,
             *carrier.all(),
@@ -104,6 +115,17 @@ async def ensure_dispute_poller(client: Client, task_queue: str) -> None:
         DisputePollerWorkflow.run,
         DisputePollerInput(),
         id=f"{DISPUTE_POLLER_ID}-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+async def ensure_discovery_poller(client: Client, task_queue: str) -> None:
+    """Start the singleton order-discovery poller of ``task_queue`` unless it already runs."""
+    await client.start_workflow(
+        DiscoveryPollerWorkflow.run,
+        DiscoveryPollerInput(),
+        id=f"{DISCOVERY_POLLER_ID}-{task_queue}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
@@ -234,6 +256,7 @@ async def run_worker(
         if tracking is not None:
             await ensure_tracking_poller(client, task_queue, tracking.batch_size)
         await ensure_dispute_poller(client, task_queue)
+        await ensure_discovery_poller(client, task_queue)
         log.info("worker started", tracking=tracking is not None, claims_api=claims is not None)
         await stop.wait()
         log.info("worker stopping: finishing running tasks")

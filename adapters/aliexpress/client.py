@@ -20,22 +20,29 @@ not executed, so after one refresh it is sent again as it was, whatever kind of 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
 import httpx
 
+from adapters.aliexpress import order_list, tokens
 from adapters.aliexpress import requests as build
 from adapters.aliexpress import responses as parse
-from adapters.aliexpress import tokens
 from adapters.aliexpress.idempotency import KeyMemory
 from adapters.aliexpress.services import ENV_VARIABLE as SERVICE_KEYS_VARIABLE
 from adapters.aliexpress.services import ServiceKeys
 from domain.errors import AmbiguousWriteError, PlatformRefused, PortError, TransientPortError
 from domain.money import Money
-from domain.ports import Evidence, PlatformDispute, PlatformOrder, Solution, SolutionKind
+from domain.ports import (
+    Evidence,
+    PlatformDispute,
+    PlatformOrder,
+    PlatformOrderPage,
+    Solution,
+    SolutionKind,
+)
 
 
 class _NotSent(Exception):
@@ -124,6 +131,10 @@ class AliExpressClient:
     async def get_order(self, order_id: str) -> PlatformOrder:
         """The order's status, estimated delivery and the platform's own deadline."""
         return (await self.order_snapshot(order_id)).order
+
+    async def list_orders(self, statuses: Sequence[str], page: int = 1) -> PlatformOrderPage:
+        """One page of the seller's orders in any of ``statuses``."""
+        return order_list.parse_order_list(await self._read(order_list.order_list(statuses, page)))
 
     async def list_disputes(self, order_id: str | None = None) -> list[PlatformDispute]:
         """The seller's disputes (first page), optionally one order's."""

@@ -236,12 +236,20 @@ def parse_order(body: object) -> OrderSnapshot:
         )
         for info in infos
     )
+    amount = target.get("order_amount")
+    amount = amount if isinstance(amount, Mapping) else {}
+    seller = target.get("seller_operator_login_id")
     order = PlatformOrder(
         order_id=str(target.get("id", "")),
         status=str(target.get("order_status", "")),
         # Neither field name is in the public docs; the simulator sends both.
         estimated_delivery=parse_time(target.get("estimated_delivery_time")),
         status_deadline=parse_time(target.get("status_deadline_time")),
+        # Documented field names (TpOpenOrderDetailDTO); past the stored copy of the sample.
+        seller_id=str(seller) if seller else None,
+        total=money(amount.get("amount"), amount.get("currency_code")),
+        paid_at=parse_time(target.get("gmt_pay_success")),
+        end_reason=str(target.get("end_reason") or ""),
     )
     buyer = target.get("buyerloginid") or (target.get("buyer_info") or {}).get("login_id", "")
     return OrderSnapshot(order=order, buyer_login_id=str(buyer), shipments=shipments)

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from adapters.platform_sim import orders
 from adapters.platform_sim.gateway import (
     WRITES,
     dispatch,
@@ -33,6 +34,7 @@ class NewOrder(BaseModel):
     order_id: str
     eta: datetime
     buyer_login_id: str = "buyer-1"
+    seller_id: str = "store-1"
     total: Money = Money(minor=25_00)
 
 
@@ -102,6 +104,8 @@ def _order_json(order: SimOrder) -> dict[str, Any]:
     return {
         "order_id": order.order_id,
         "status": order.status,
+        "end_reason": order.end_reason,
+        "seller_id": order.seller_id,
         "eta": order.eta.isoformat(),
         "scanned": order.scanned,
         "withdrawal_refusals": order.withdrawal_refusals,
@@ -208,14 +212,22 @@ def create_app(state: SimState) -> FastAPI:
     @app.post("/sim/orders", status_code=201)
     async def add_order(body: NewOrder) -> dict[str, Any]:
         order = state.add_order(
-            body.order_id, eta=body.eta, buyer_login_id=body.buyer_login_id, total=body.total
+            body.order_id,
+            eta=body.eta,
+            buyer_login_id=body.buyer_login_id,
+            total=body.total,
+            seller_id=body.seller_id,
         )
         return _order_json(order)
 
     @app.get("/sim/orders/{order_id}")
     async def get_order(order_id: str) -> dict[str, Any]:
         with state.lock:
-            return _order_json(state.order(order_id))
+            return _order_json(orders.settle(state, state.order(order_id)))
+
+    @app.post("/sim/orders/{order_id}/confirm")
+    async def confirm(order_id: str) -> dict[str, Any]:
+        return _order_json(orders.buyer_confirms(state, order_id))
 
     @app.post("/sim/orders/{order_id}/scan")
     async def scan(order_id: str, body: ScanReport | None = None) -> dict[str, Any]:

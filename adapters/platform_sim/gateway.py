@@ -11,7 +11,7 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from adapters.aliexpress.signing import verify
-from adapters.platform_sim import issues, logistics
+from adapters.platform_sim import issues, logistics, orders
 from adapters.platform_sim.rules import SimRefusal
 from adapters.platform_sim.state import SimState
 from adapters.platform_sim.wire import KEY_PARAM, Files, Handler, Upload, UploadHandler, required
@@ -21,6 +21,7 @@ HANDLERS: Mapping[str, Handler] = {
     "aliexpress.logistics.sellermodifiedshipmentfortop": logistics.modify,
     "sim.logistics.withdrawshipment": logistics.withdraw,
     "aliexpress.trade.new.redefining.findorderbyid": logistics.find_order,
+    "aliexpress.solution.order.get": orders.order_list,
     "aliexpress.logistics.redefining.listlogisticsservice": logistics.list_services,
     "aliexpress.issue.issuelist.get": issues.issue_list,
     "aliexpress.issue.detail.get": issues.issue_detail,
@@ -34,6 +35,7 @@ UPLOADS: Mapping[str, UploadHandler] = {"aliexpress.issue.image.upload": issues.
 METHODS = frozenset(HANDLERS) | frozenset(UPLOADS)
 WRITES = METHODS - {
     "aliexpress.trade.new.redefining.findorderbyid",
+    "aliexpress.solution.order.get",
     "aliexpress.logistics.redefining.listlogisticsservice",
     "aliexpress.issue.issuelist.get",
     "aliexpress.issue.detail.get",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.platform_sim import orders
 from adapters.platform_sim.rules import (
     SimOrder,
     SimRefusal,
@@ -160,7 +161,7 @@ def modify(state: SimState, params: Params, key: str | None) -> dict[str, Any]:
 
 def find_order(state: SimState, params: Params, _key: str | None) -> dict[str, Any]:
     """aliexpress.trade.new.redefining.findorderbyid."""
-    order = state.order(str(json_param(params, "param1").get("order_id", "")))
+    order = orders.settle(state, state.order(str(json_param(params, "param1").get("order_id", ""))))
     infos = [
         {
             "logistics_no": s.number,
@@ -177,5 +178,8 @@ def find_order(state: SimState, params: Params, _key: str | None) -> dict[str, A
         "order_amount": {"amount": amount(order.total), "currency_code": order.total.currency},
         "logistic_info_list": {"aeop_order_logistics_info": infos},
         "estimated_delivery_time": wire_time(order.eta),
+        "seller_operator_login_id": order.seller_id,
+        "gmt_pay_success": wire_time(order.created_at),
+        "end_reason": order.end_reason,
     }
     return {"target": target}

@@ -82,6 +82,9 @@ class SimOrder:
     eta: datetime
     created_at: datetime
     status: str = "WAIT_SELLER_SEND_GOODS"
+    seller_id: str = "store-1"
+    end_reason: str = ""
+    """Why a ``FINISH`` order ended (``adapters.platform_sim.orders``)."""
     shipments: list[SimShipment] = field(default_factory=list)
     messages: list[SimMessage] = field(default_factory=list)
     withdrawal_refusals: int = 0

@@ -120,8 +120,9 @@ class SimState:
         eta: datetime,
         buyer_login_id: str = "buyer-1",
         total: Money | None = None,
+        seller_id: str = "store-1",
     ) -> SimOrder:
-        """Create a paid order awaiting shipment."""
+        """Create an order of store ``seller_id``, paid now, awaiting shipment."""
         with self.lock:
             order = SimOrder(
                 order_id=order_id,
@@ -129,6 +130,7 @@ class SimState:
                 total=total or Money(minor=25_00),
                 eta=eta,
                 created_at=self.now(),
+                seller_id=seller_id,
             )
             self.orders[order_id] = order
             return order

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from adapters.aliexpress import order_list as ae_orders
 from adapters.aliexpress import requests as ae_build
 from adapters.aliexpress import responses as ae_parse
 from adapters.aliexpress.services import ServiceKeys
@@ -146,6 +147,34 @@ def test_the_documented_order_names_its_buyer() -> None:
 
     assert snapshot.buyer_login_id == "us100001"
     assert snapshot.shipments == ()
+
+
+def test_the_order_list_sends_the_documented_query_with_its_required_paging() -> None:
+    documented = sample("aliexpress", "solution_order_get_request.json")["param0"]
+    call = ae_orders.order_list(["WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"], page=3)
+
+    param0 = json.loads(call.params["param0"])
+    assert call.method == "aliexpress.solution.order.get"
+    assert call.params.keys() == {"param0"}
+    assert param0.keys() <= documented.keys()
+    assert {"page_size", "current_page"} <= param0.keys()
+    assert param0["current_page"] == 3
+    assert param0["order_status_list"] == ["WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS"]
+    assert isinstance(documented["order_status_list"], list)
+
+
+def test_the_documented_order_list_gives_each_orders_store_total_payment_and_end() -> None:
+    body = sample("aliexpress", "solution_order_get_response.json")
+
+    page = ae_orders.parse_order_list(body)
+
+    (order,) = page.orders
+    assert (order.order_id, order.status) == ("1160045860056286", "PLACE_ORDER_SUCCESS")
+    assert (order.seller_id, order.total) == ("cn1234", Money(minor=101, currency="USD"))
+    assert order.paid_at == datetime(2017, 10, 12, 4, 12, 12, tzinfo=UTC)  # GMT+8 on the wire
+    assert order.end_reason == "buyer_confirm_goods"
+    assert order.estimated_delivery is None  # the list carries no ETA: read per order
+    assert (page.page, page.pages) == (1, 1)
 
 
 def test_issue_detail_sends_the_documented_parameters() -> None:
