@@ -7,10 +7,10 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -53,6 +53,8 @@ from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWork
 EXIT_BAD_CONFIG = 2
 EXIT_UNREACHABLE = 4
 _TRUE = frozenset({"1", "true", "yes", "on"})
+
+Input = TypeVar("Input")
 
 
 def build_worker(
@@ -100,32 +102,36 @@ def build_worker(
 
 async def ensure_tracking_poller(client: Client, task_queue: str, batch_size: int) -> None:
     """Start the singleton tracking poller of ``task_queue`` unless it already runs."""
-    await client.start_workflow(
-        TrackingPollerWorkflow.run,
-        PollerInput(polling=PollingPolicy(batch_size=batch_size)),
-        id=f"{POLLER_ID}-{task_queue}",
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+    run = PollerInput(polling=PollingPolicy(batch_size=batch_size))
+    await _ensure(client, TrackingPollerWorkflow.run, run, POLLER_ID, task_queue)
 
 
 async def ensure_dispute_poller(client: Client, task_queue: str) -> None:
     """Start the singleton dispute poller of ``task_queue`` unless it already runs."""
-    await client.start_workflow(
-        DisputePollerWorkflow.run,
-        DisputePollerInput(),
-        id=f"{DISPUTE_POLLER_ID}-{task_queue}",
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    await _ensure(
+        client, DisputePollerWorkflow.run, DisputePollerInput(), DISPUTE_POLLER_ID, task_queue
     )
 
 
 async def ensure_discovery_poller(client: Client, task_queue: str) -> None:
     """Start the singleton order-discovery poller of ``task_queue`` unless it already runs."""
+    await _ensure(
+        client, DiscoveryPollerWorkflow.run, DiscoveryPollerInput(), DISCOVERY_POLLER_ID, task_queue
+    )
+
+
+async def _ensure(
+    client: Client,
+    run: Callable[[Any, Input], Awaitable[None]],
+    inp: Input,
+    singleton: str,
+    task_queue: str,
+) -> None:
+    """Start ``run`` as ``{singleton}-{task_queue}`` unless that workflow already runs."""
     await client.start_workflow(
-        DiscoveryPollerWorkflow.run,
-        DiscoveryPollerInput(),
-        id=f"{DISCOVERY_POLLER_ID}-{task_queue}",
+        run,
+        inp,
+        id=f"{singleton}-{task_queue}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
