@@ -48,6 +48,8 @@ def parse_push(body: bytes) -> PushNotification:
     data = payload.get("data")
     if not isinstance(data, dict) or not data.get("number"):
         raise InvalidInput("data.number", "missing")
+    if not isinstance(data["number"], str):
+        raise InvalidInput("data.number", "not a tracking number (a string)")
     tag = data.get("tag")
     return PushNotification(
         event=payload["event"],
