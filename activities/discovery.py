@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities.errors import beating
 from domain.errors import PortError
-from domain.events import BuyerConfirmed, EtaChanged, Fact
+from domain.events import BuyerConfirmed, EtaChanged, Fact, OrderClosedByPlatform
 from domain.order import OrderFacts
 from domain.ports import Platform, PlatformOrder
 from workers.orders import Delivery
@@ -61,8 +61,6 @@ class Checked(BaseModel):
     """Event ids of the facts sent to orders."""
     ended: list[str] = []
     """Orders the platform finished, or whose workflow has ended: no longer followed."""
-    unmatched: list[str] = []
-    """Orders the platform finished for a reason no order fact stands for (``id:reason``)."""
 
 
 def order_facts(
@@ -98,9 +96,16 @@ def eta_fact(order_id: str, eta: datetime, at: datetime) -> EtaChanged:
     return EtaChanged(event_id=f"platform-eta:{order_id}:{eta.isoformat()}", at=at, eta=eta)
 
 
-def confirmed_fact(order_id: str, at: datetime) -> BuyerConfirmed:
-    """The platform's word that the buyer has the goods (confirmed, or auto-confirmed)."""
-    return BuyerConfirmed(event_id=f"platform-order-finished:{order_id}", at=at)
+def finished_fact(
+    order_id: str, end_reason: str, at: datetime
+) -> BuyerConfirmed | OrderClosedByPlatform:
+    """The platform's word that the order is over: the buyer has the goods (confirmed, or
+    auto-confirmed), or it ended for another reason, kept verbatim. One id either way: an
+    order finishes once."""
+    event_id = f"platform-order-finished:{order_id}"
+    if end_reason in CONFIRMED_REASONS:
+        return BuyerConfirmed(event_id=event_id, at=at)
+    return OrderClosedByPlatform(event_id=event_id, at=at, reason=end_reason[:200])
 
 
 class OrderStarts(Protocol):
@@ -198,12 +203,9 @@ class DiscoveryActivities:
         order_id = followed.order_id
         if read.status == FINISHED:
             done.ended.append(order_id)
-            if read.end_reason not in CONFIRMED_REASONS:
-                done.unmatched.append(f"{order_id}:{read.end_reason}")
-                return
-            confirmed = confirmed_fact(order_id, at)
-            await self._orders.send_fact(marketplace, order_id, confirmed)
-            done.forwarded.append(confirmed.event_id)
+            finished = finished_fact(order_id, read.end_reason, at)
+            await self._orders.send_fact(marketplace, order_id, finished)
+            done.forwarded.append(finished.event_id)
             return
         eta = read.estimated_delivery
         if eta is not None and eta != followed.eta:

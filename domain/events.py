@@ -179,6 +179,15 @@ class OrderVoided(_Fact):
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
+class OrderClosedByPlatform(_Fact):
+    """The marketplace ended the order for a reason that is not the buyer's receipt (the order
+    list's ``end_reason``: closed by its risk control, refunded, …); ``reason`` is its code,
+    kept verbatim. Nothing is counted for R7: the platform did not say who caused it."""
+
+    kind: Literal[EventKind.ORDER_CLOSED_BY_PLATFORM] = EventKind.ORDER_CLOSED_BY_PLATFORM
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
 class PlatformRefused(_Fact):
     """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
 
@@ -201,6 +210,7 @@ Fact = (
     | CarrierChecked
     | PlatformRefused
     | OrderVoided
+    | OrderClosedByPlatform
 )
 CarrierFact = CarrierScanned | ParcelDelivered | CarrierChecked
 """The facts a carrier reports about one parcel (each names its tracking number)."""

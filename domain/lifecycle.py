@@ -37,6 +37,7 @@ from domain.events import (
     DisputeReason,
     EtaChanged,
     Event,
+    OrderClosedByPlatform,
     OrderVoided,
     ParcelDelivered,
     PlatformRefused,
@@ -167,6 +168,8 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _delivered(order, event, now)
         case OrderVoided():
             _voided(order, event)
+        case OrderClosedByPlatform():
+            _closed_by_platform(order, event)
         case EtaChanged():
             order.eta, order.eta_changed_at = event.eta, event.at
             _note(order, event.at, "platform", "eta_changed", f"ETA {event.eta.isoformat()}")
@@ -574,6 +577,21 @@ def _voided(order: Order, event: OrderVoided) -> None:
         return
     _move(order, event.kind)
     order.resolution = f"voided: {detail} (R7: counts toward the void rate)"
+
+
+def _closed_by_platform(order: Order, event: OrderClosedByPlatform) -> None:
+    reason = event.reason or "no reason given"
+    detail = f"the marketplace ended the order ({reason})"
+    _note(order, event.at, "platform", "order_closed_by_platform", detail, code=event.reason)
+    if (order.state, event.kind) not in TRANSITIONS:
+        return
+    was = order.state
+    _move(order, event.kind)
+    order.resolution = f"closed by the platform: {reason} (while {was.value})"
+    order.notices.append(
+        f"{event.at.isoformat()} the platform ended the order while {was.value} ({reason}):"
+        " check on the platform what it cost (refund, penalty)"
+    )
 
 
 def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:

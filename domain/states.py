@@ -29,6 +29,9 @@ class OrderState(StrEnum):
     RULED_AGAINST_SELLER = "ruled_against_seller"
     VOIDED = "voided"
     """Cancelled at the buyer's request with the seller's consent (R7)."""
+    CLOSED_BY_PLATFORM = "closed_by_platform"
+    """The marketplace ended the order for a reason none of the other ends stands for (closed
+    by its risk control, refunded outside a dispute, …): nothing is left to do on it here."""
 
     @property
     def is_terminal(self) -> bool:
@@ -48,6 +51,7 @@ TERMINAL_STATES: Final = frozenset(
         OrderState.DISPUTE_RESOLVED,
         OrderState.RULED_AGAINST_SELLER,
         OrderState.VOIDED,
+        OrderState.CLOSED_BY_PLATFORM,
     }
 )
 DISPUTE_STATES: Final = frozenset(
@@ -84,6 +88,7 @@ class EventKind(StrEnum):
     PLATFORM_REFUSED_UPLOAD = "platform_refused_upload"
     PLATFORM_REFUSED_WITHDRAWAL = "platform_refused_withdrawal"
     ORDER_VOIDED = "order_voided"
+    ORDER_CLOSED_BY_PLATFORM = "order_closed_by_platform"
     # What a fact means at the time it happened
     SOLUTION_REJECTED_LATE = "solution_rejected_after_deadline"
     """The buyer rejected a solution offered in time, but after the solution deadline (R14)."""
@@ -136,6 +141,11 @@ TRANSITIONS: Final[Mapping[tuple[OrderState, EventKind], OrderState]] = {
     **{(s, E.CARRIER_SCANNED): s for s in _DISPUTES},
     **{(s, E.PARCEL_DELIVERED): s for s in _DISPUTES},
     **{(s, E.ETA_CHANGED): s for s in (*_DISPUTES, S.DELIVERED, S.TRACKING_EXPIRED)},
+    **{
+        (s, E.ORDER_CLOSED_BY_PLATFORM): S.CLOSED_BY_PLATFORM
+        for s in OrderState
+        if not s.is_terminal
+    },
 }
 """(state, event) -> next state. A pair not in the table is refused (a seller command) or only
 recorded on the timeline (an outside fact)."""
@@ -147,6 +157,10 @@ NOTES: Final[Mapping[OrderState, tuple[str, ...]]] = {
         "and opens a CarrierClaim workflow on the lost parcel (claim states below);",
         "a rejection before the solution deadline leaves the rest of the window,",
         "after it the platform's arbitration decides",
+    ),
+    S.CLOSED_BY_PLATFORM: (
+        "reached from every open state by order_closed_by_platform:",
+        "the marketplace ended the order for another reason (closed, refunded)",
     ),
     S.AWAITING_ARBITRATION: (
         "no ruling at the solution deadline: the solution was offered in time;",
@@ -160,7 +174,7 @@ def mermaid_diagram() -> str:
     """The state diagram, generated from ``TRANSITIONS`` (the README embeds it verbatim)."""
     lines = ["stateDiagram-v2", f"    [*] --> {S.AWAITING_SHIPMENT.value}"]
     for (source, event), target in TRANSITIONS.items():
-        if source != target:
+        if source != target and event is not E.ORDER_CLOSED_BY_PLATFORM:
             lines.append(f"    {source.value} --> {target.value}: {event.value}")
     lines.extend(f"    {state.value} --> [*]" for state in OrderState if state.is_terminal)
     for state, note in NOTES.items():

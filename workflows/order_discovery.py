@@ -35,8 +35,6 @@ class DiscoveryMemory(BaseModel):
 
     followed: list[Followed] = Field(default_factory=list)
     forwarded: list[str] = Field(default_factory=list)
-    unmatched: list[str] = Field(default_factory=list)
-    """Orders the platform finished for a reason no order fact stands for (``id:reason``)."""
     ended: list[str] = Field(default_factory=list)
     """Orders still listed whose workflow has ended (the order's own clock closed it): not
     started again, not read (the newest kept)."""
@@ -71,7 +69,6 @@ class DiscoveryPollerWorkflow:
     def __init__(self, inp: DiscoveryPollerInput) -> None:
         self._followed = {f.order_id: f for f in inp.carried.followed}
         self._forwarded = list(inp.carried.forwarded)
-        self._unmatched = list(inp.carried.unmatched)
         self._ended = list(inp.carried.ended)
         self._rounds = inp.carried.rounds
 
@@ -152,15 +149,11 @@ class DiscoveryPollerWorkflow:
         for order_id in checked.ended:
             self._followed.pop(order_id, None)
         self._forwarded = [*self._forwarded, *checked.forwarded][-KEEP_FORWARDED:]
-        self._unmatched = [*self._unmatched, *checked.unmatched][-KEEP_FORWARDED:]
-        for unmatched in checked.unmatched:
-            workflow.logger.warning("order finished on the platform, no fact sent: %s", unmatched)
 
     def _memory(self) -> DiscoveryMemory:
         return DiscoveryMemory(
             followed=list(self._followed.values()),
             forwarded=self._forwarded,
-            unmatched=self._unmatched,
             ended=self._ended,
             rounds=self._rounds,
         )

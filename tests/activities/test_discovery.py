@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio.testing import ActivityEnvironment
 
 from activities.discovery import DiscoveryActivities, Followed
-from domain.events import BuyerConfirmed, EtaChanged, Fact
+from domain.events import BuyerConfirmed, EtaChanged, Fact, OrderClosedByPlatform
 from domain.money import Money
 from domain.order import OrderFacts
 from domain.ports import PlatformOrder
@@ -123,9 +123,7 @@ async def test_a_moved_eta_is_sent_once_as_the_orders_eta_changed_fact() -> None
     assert again.forwarded == []
 
 
-async def test_an_order_the_platform_confirmed_ends_and_one_closed_otherwise_sends_nothing() -> (
-    None
-):
+async def test_an_order_the_platform_finished_ends_confirmed_or_closed_with_its_reason() -> None:
     platform = platform_with(
         listed("901", "FINISH", end_reason="buyer_accept_goods_timeout"),
         listed("902", "FINISH", end_reason="cancel_order_close_trade"),
@@ -136,7 +134,12 @@ async def test_an_order_the_platform_confirmed_ends_and_one_closed_otherwise_sen
 
     done = await ActivityEnvironment().run(acts.check, "aliexpress", due, T0)
 
-    assert [(i, type(f)) for i, f in orders.facts] == [("901", BuyerConfirmed)]
+    assert [(i, type(f)) for i, f in orders.facts] == [
+        ("901", BuyerConfirmed),
+        ("902", OrderClosedByPlatform),
+    ]
+    closed = orders.facts[1][1]
+    assert isinstance(closed, OrderClosedByPlatform)
+    assert closed.reason == "cancel_order_close_trade"
     assert done.ended == ["901", "902"]
-    assert done.unmatched == ["902:cancel_order_close_trade"]
     assert done.open == []

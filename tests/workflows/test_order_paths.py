@@ -13,6 +13,7 @@ from domain.events import (
     CarrierScanned,
     DisputeOpened,
     EtaChanged,
+    OrderClosedByPlatform,
     ParcelDelivered,
     ProofOfDelivery,
     ProposeSolution,
@@ -26,7 +27,7 @@ from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10
 from tests.workflows.harness import OrderRun, order_run
 from workflows import search_attributes as sa
-from workflows.messages import OrderOutcome
+from workflows.messages import FactEnvelope, OrderOutcome
 from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -365,3 +366,28 @@ async def test_a_locked_order_names_the_r9_alternatives_in_its_refusal_and_view(
         view = await run.view()
         assert len(view.alternatives) == 1
         assert "reship without penalty" in view.alternatives[0]
+
+
+async def test_an_order_the_platform_ends_in_a_dispute_closes_with_its_reason_and_no_ruling(
+    env: WorkflowEnvironment,
+) -> None:
+    async with order_run(env) as run:
+        await ship(run)
+        opened = await open_dispute(run)
+        await run.move_to(opened + 10 * H)
+        closing = OrderClosedByPlatform(
+            event_id="platform-order-finished:1", at=opened + 10 * H, reason="refund_by_platform"
+        )
+        await run.handle.signal(OrderWorkflow.fact, FactEnvelope(fact=closing))
+        outcome = await run.handle.result()
+        assert isinstance(outcome, OrderOutcome)
+        assert outcome.state is S.CLOSED_BY_PLATFORM
+        assert outcome.order is not None
+        assert outcome.order.resolution == (
+            "closed by the platform: refund_by_platform (while dispute_awaiting_response)"
+        )
+        assert outcome.order.refund_from_deposit is None
+        closed = [e for e in outcome.order.timeline if e.kind == "order_closed_by_platform"]
+        assert [(e.at, e.code) for e in closed] == [(opened + 10 * H, "refund_by_platform")]
+        assert any("check on the platform what it cost" in n for n in outcome.order.notices)
+        assert run.platform.keys("answer_dispute") == []
