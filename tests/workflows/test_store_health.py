@@ -50,6 +50,27 @@ def month_start(now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+MONTH_GUARD = timedelta(minutes=2)
+"""Longer than one test of this module takes: the month a test starts in is the month it ends in."""
+
+
+async def current_month() -> datetime:
+    """The start of the month a store workflow started now lives in.
+
+    A workflow's clock starts at the server's, which is this machine's: that is the one clock
+    these tests cannot set, only skip forward per workflow. So a test never straddles a month
+    boundary: within ``MONTH_GUARD`` of one, it waits until the new month has begun. Every
+    other time is built from the month start (or, for records in the past, from last month,
+    read at an explicit moment)."""
+    now = datetime.now(UTC)
+    start = month_start(now)
+    next_start = month_start(start + timedelta(days=32))
+    if next_start - now < MONTH_GUARD:
+        await asyncio.sleep((next_start - now).total_seconds() + 1)
+        return next_start
+    return start
+
+
 @dataclass
 class Store:
     """One store's health workflow, fed through the ``health.record`` activity."""
@@ -95,7 +116,7 @@ async def store(env: WorkflowEnvironment, client: Client | None = None) -> Async
     worker_client = client or env.client
     async with Worker(worker_client, task_queue=task_queue, workflows=[StoreHealthWorkflow]):
         seller = f"s-{uuid.uuid4().hex[:10]}"
-        yield Store(env, activities, task_queue, seller, month_start(datetime.now(UTC)))
+        yield Store(env, activities, task_queue, seller, await current_month())
         await env.client.get_workflow_handle(store_workflow_id(seller)).terminate("test over")
 
 
@@ -343,7 +364,7 @@ async def test_a_store_run_begun_by_the_earlier_code_tells_its_old_voided_signal
     unfulfilled, those it receives under today's code as voids; its history replays."""
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     seller = f"s-{uuid.uuid4().hex[:10]}"
-    last_month = month_start(month_start(datetime.now(UTC)) - timedelta(seconds=1))
+    last_month = month_start(await current_month() - timedelta(seconds=1))
     read_at = last_month + timedelta(days=9)
     handle: WorkflowHandle[StoreHealthWorkflow, None] = env.client.get_workflow_handle_for(
         StoreHealthWorkflow.run, store_workflow_id(seller)
