@@ -14,7 +14,6 @@ from domain.commands import CheckCarrier
 from domain.errors import PermanentPortError
 from domain.polling import TrackedFact, new_facts
 from domain.ports import CarrierRecord, CarrierTracking, TaggedRegistration
-from domain.tracking import TrackingSource
 
 
 class UnconfiguredTracking:
@@ -56,15 +55,9 @@ class CarrierParcel(BaseModel):
 class CarrierActivities:
     """Thin activities over a ``CarrierTracking`` port (None: no tracking service configured)."""
 
-    def __init__(
-        self,
-        tracking: CarrierTracking | None,
-        *,
-        source: TrackingSource = TrackingSource.SEVENTEEN_TRACK,
-    ) -> None:
+    def __init__(self, tracking: CarrierTracking | None) -> None:
         self._tracking = tracking or UnconfiguredTracking()
         self._configured = tracking is not None
-        self._source = source
 
     @activity.defn(name="carrier.check")
     async def check(self, command: CheckCarrier) -> bool:
@@ -83,7 +76,7 @@ class CarrierActivities:
         pair = (parcel.carrier, parcel.tracking_number)
         await translated(register(self._tracking, [(pair, _order_tag())]))
         records = await translated(self._tracking.lookup([pair]))
-        return [fact for record in records for fact in new_facts(record, (), self._source)]
+        return [fact for record in records for fact in new_facts(record, ())]
 
     @activity.defn(name="carrier.follow")
     async def follow(self, parcel: CarrierParcel) -> None:

@@ -14,7 +14,6 @@ from activities.carrier import register
 from activities.errors import beating
 from domain.polling import POLLED_STATES, Parcel, TrackedFact, new_facts, remembered
 from domain.ports import CarrierTracking
-from domain.tracking import TrackingSource
 from workflows import search_attributes as sa
 from workflows.messages import FactEnvelope
 from workflows.order import OrderWorkflow
@@ -40,18 +39,10 @@ class PollResult(BaseModel):
 class TrackingActivities:
     """Thin activities over Temporal visibility and a ``CarrierTracking`` port."""
 
-    def __init__(
-        self,
-        client: Client,
-        tracking: CarrierTracking,
-        task_queue: str,
-        *,
-        source: TrackingSource = TrackingSource.SEVENTEEN_TRACK,
-    ) -> None:
+    def __init__(self, client: Client, tracking: CarrierTracking, task_queue: str) -> None:
         self._client = client
         self._tracking = tracking
         self._task_queue = task_queue
-        self._source = source
 
     @activity.defn(name="tracking.list_parcels")
     async def list_parcels(self) -> list[Parcel]:
@@ -96,7 +87,7 @@ class TrackingActivities:
         changes: list[ParcelChanges] = []
         for parcel, record in zip(batch, records, strict=True):
             forwarded = seen.get(parcel.key, [])
-            facts = new_facts(record, forwarded, self._source)
+            facts = new_facts(record, forwarded)
             changes.append(
                 ParcelChanges(
                     key=parcel.key,

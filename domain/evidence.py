@@ -13,7 +13,7 @@ from domain.lifecycle import BUYER_MESSAGED
 from domain.money import Money
 from domain.order import Dispute, Order, Shipment, TimelineEntry
 from domain.states import OrderState
-from domain.tracking_codes import IncidentReason, from_17track, from_aftership
+from domain.tracking_codes import IncidentReason
 
 
 class SentMessage(BaseModel):
@@ -106,15 +106,16 @@ class EvidenceBundle(BaseModel):
     workflows that could not be read."""
 
 
-def reports_loss(code: str) -> bool:
-    """Whether a carrier's raw code says the parcel is lost (17TRACK or AfterShip tables)."""
-    return any(read(code)[1] is IncidentReason.LOST for read in (from_17track, from_aftership))
+def reports_loss(entry: TimelineEntry) -> bool:
+    """Whether a carrier event says the parcel is lost: its incident, as the carrier's adapter
+    read the raw code when the scan became a fact (R10); the code itself is only shown."""
+    return entry.incident == IncidentReason.LOST
 
 
 def loss_proof(order: Order) -> LossProof | None:
     """The latest scan in which the carrier reported the order's current parcel lost."""
     shipment = order.shipment
-    scans = [e for e in _carrier_events(order) if reports_loss(e.code)]
+    scans = [e for e in _carrier_events(order) if reports_loss(e)]
     if shipment is None or not scans:
         return None
     scan = scans[-1]

@@ -429,6 +429,10 @@ def _scanned(order: Order, event: CarrierScanned, now: datetime) -> None:
         return
     parcel.carrier_known = True
     if event.status == "delivered":
+        # Our own scans never come here delivered: the one conversion (domain.polling.new_facts)
+        # makes a delivery scan ParcelDelivered. Kept for the senders that still may: the
+        # marketplace event hook takes any fact, and an operator may signal one by hand. No
+        # committed history holds such a fact; dropping it would lose a real delivery.
         delivery = ParcelDelivered(
             event_id=event.event_id,
             at=event.at,

@@ -13,7 +13,7 @@ from domain.events import CarrierScanned, ParcelDelivered, ProofOfDelivery
 from domain.policy import Policy, PositiveDuration
 from domain.ports import CarrierRecord
 from domain.states import DISPUTE_STATES, OrderState
-from domain.tracking import ScanEvent, TrackingSource, TrackingStatus, normalise
+from domain.tracking import ScanEvent, TrackingStatus, scan_event
 
 MAX_BATCH: Final = 50
 """R12: a tracking look-up takes at most this many numbers."""
@@ -127,21 +127,22 @@ def memo_id(event_id: str) -> str:
 
 
 def new_facts(
-    record: CarrierRecord,
-    forwarded: Collection[str],
-    source: TrackingSource = TrackingSource.SEVENTEEN_TRACK,
+    record: CarrierRecord, forwarded: Collection[str]
 ) -> list[CarrierScanned | ParcelDelivered]:
     """The record's scans not forwarded yet, oldest first, as the facts an order takes.
 
-    Only changes are signalled: a scan whose id (or its ``memo_id``; memories written before
-    memos hold full ids) is in ``forwarded`` is left out. A delivery scan becomes
-    ``ParcelDelivered`` with the carrier's proof when it has one (R13).
+    The one way a carrier's scans become an order's facts: the 17TRACK push hook, the poller
+    and the look-up before a withdrawal all call it on the record their adapter read (each
+    scan's status already in the one status set, R10), so one scan is one fact, with one event
+    id, however it arrives. Only changes are signalled: a scan whose id (or its ``memo_id``;
+    memories written before memos hold full ids) is in ``forwarded`` is left out. A delivery
+    scan becomes ``ParcelDelivered`` with the carrier's proof when it has one (R13).
     """
     facts: list[CarrierScanned | ParcelDelivered] = []
     for raw in sorted(record.events, key=lambda scan: scan.at):
         if raw.event_id in forwarded or memo_id(raw.event_id) in forwarded:
             continue
-        facts.append(scan_fact(normalise(raw, source), record.tracking_number))
+        facts.append(scan_fact(scan_event(raw), record.tracking_number))
     return facts
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from domain.money import Money
+from domain.tracking_codes import IncidentReason, TrackingStatus
 
 if TYPE_CHECKING:
     # domain.claims imports CarrierAnswer from here at run time: the command stays there.
@@ -258,19 +259,24 @@ class CarrierRecord(BaseModel):
 
 
 class RawScan(BaseModel):
-    """One scan as the carrier reported it: kept verbatim, normalised by ``domain.tracking``."""
+    """One scan as the tracking service reported it, read by its adapter: ``code`` is the
+    carrier's own code, kept verbatim (T1); ``status`` and ``incident`` are what the adapter's
+    status table says it means in the one status set (R10). The domain never reads ``code``."""
 
     model_config = ConfigDict(frozen=True)
 
     event_id: str
     at: datetime
     code: str
+    status: TrackingStatus
+    incident: IncidentReason | None = None
     description: str = ""
     location: str = ""
 
 
 class CarrierTracking(Protocol):
-    """A tracking service (17TRACK or its simulator): at most 50 numbers a request (R12)."""
+    """A tracking service (17TRACK or its simulator): at most 50 numbers a request (R12). Its
+    records' scans come already read into the one status set (``RawScan.status``)."""
 
     async def register(self, numbers: list[tuple[str, str]]) -> None:
         """Start following these (carrier, number) pairs."""

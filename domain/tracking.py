@@ -1,31 +1,20 @@
-"""R10 normalised tracking: scan events, the merged timeline, and what it says about the parcel."""
+"""R10 tracking: scan events, the merged timeline, and what it says about the parcel."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.ports import RawScan
-from domain.tracking_codes import (
-    NOT_A_SCAN,
-    NOT_YET_SCANNED,
-    UNKNOWN,
-    IncidentReason,
-    Normalised,
-    TrackingStatus,
-    from_17track,
-    from_aftership,
-)
+from domain.tracking_codes import NOT_A_SCAN, NOT_YET_SCANNED, IncidentReason, TrackingStatus
 
 __all__ = [
     "IncidentReason",
     "ProofOfDelivery",
     "ScanEvent",
-    "TrackingSource",
     "TrackingStatus",
     "current_incident",
     "current_status",
@@ -34,21 +23,13 @@ __all__ = [
     "first_scan_at",
     "has_scanned",
     "merge",
-    "normalise",
     "proof_of_delivery",
+    "scan_event",
 ]
 
 
 _SIGNER = re.compile(r"signed\s+(?:for\s+)?by[:\s]+([^,;]+)", re.IGNORECASE)
 _PHOTO = re.compile(r"photo:?\s*(https?://[^\s,;]+)", re.IGNORECASE)
-
-
-class TrackingSource(StrEnum):
-    """Where a scan came from, which decides the table its code is read with."""
-
-    SEVENTEEN_TRACK = "17track"
-    AFTERSHIP = "aftership"
-    CARRIER = "carrier"
 
 
 class ProofOfDelivery(BaseModel):
@@ -73,30 +54,15 @@ class ScanEvent(BaseModel):
     incident: IncidentReason | None = None
     description: str = ""
     location: str = ""
-    source: TrackingSource
     signer: str = ""
     photo_url: str = ""
 
 
-_OWN_CODES = frozenset(status.value for status in TrackingStatus)
-
-
-def _from_own(code: str) -> Normalised:
-    return (TrackingStatus(code), None) if code in _OWN_CODES else UNKNOWN
-
-
-NORMALISERS: dict[TrackingSource, Callable[[str], Normalised]] = {
-    TrackingSource.SEVENTEEN_TRACK: from_17track,
-    TrackingSource.AFTERSHIP: from_aftership,
-    TrackingSource.CARRIER: _from_own,
-}
-
-
-def normalise(raw: RawScan, source: TrackingSource) -> ScanEvent:
-    """The normalised event of one raw scan; a delivery's signer and photo come from its text."""
-    status, incident = NORMALISERS[source](raw.code)
+def scan_event(raw: RawScan) -> ScanEvent:
+    """The event of one scan its adapter has read (R10: ``raw.status``, never a carrier's code);
+    a delivery's signer and photo come from its text (R13)."""
     signer = photo = ""
-    if status is TrackingStatus.DELIVERED:
+    if raw.status is TrackingStatus.DELIVERED:
         if found := _SIGNER.search(raw.description):
             signer = found.group(1).strip()
         if found := _PHOTO.search(raw.description):
@@ -105,11 +71,10 @@ def normalise(raw: RawScan, source: TrackingSource) -> ScanEvent:
         event_id=raw.event_id,
         at=raw.at,
         code=raw.code,
-        status=status,
-        incident=incident,
+        status=raw.status,
+        incident=raw.incident,
         description=raw.description,
         location=raw.location,
-        source=source,
         signer=signer,
         photo_url=photo,
     )

@@ -134,7 +134,8 @@ def at_second(moment: datetime) -> datetime:
 @dataclass
 class FakeCarrier:
     """A tracking service that knows the numbers in ``known`` (or with ``scans``), answers each
-    number's ``scans`` (raw, 17TRACK codes) and records every request."""
+    number's ``scans`` (as its adapter read them, e.g. ``seventeentrack.statuses.read_scan``)
+    and records every request."""
 
     known: set[str] = field(default_factory=set)
     scans: dict[str, list[RawScan]] = field(default_factory=dict)

@@ -20,7 +20,6 @@ from temporalio.service import RPCError
 from adapters.seventeentrack.webhook import PushNotification, parse_push, verify_signature
 from domain.errors import InvalidInput
 from domain.polling import new_facts
-from domain.tracking import TrackingSource
 from workers import hooks_http as http
 from workers import hooks_wire as wire
 from workers.config import TemporalSettings
@@ -153,7 +152,7 @@ class _Hooks:
             reason = "neither the push's tag nor the number's hold names an order"
             return http.answer(202, wire.HookAnswer(status="ignored", reason=reason))
         workflow_id = wire.workflow_id(*order)
-        facts = new_facts(push.record, (), TrackingSource.SEVENTEEN_TRACK)
+        facts = new_facts(push.record, ())  # the poller's conversion: one scan, one fact
         delivery = Delivery.ACCEPTED
         for fact in facts:
             delivery = await self.orders.send_fact(*order, fact)

@@ -1,4 +1,4 @@
-"""Pure parsers of 17TRACK v2.2 answers into the carrier port's records and domain events."""
+"""Pure parsers of 17TRACK v2.2 answers into the carrier port's records, scans read by its table."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.seventeentrack.requests import Pair
+from adapters.seventeentrack.statuses import read_scan
 from adapters.seventeentrack.units import (
     CREDENTIAL_ERRORS,
     RETRYABLE_ERRORS,
@@ -17,7 +18,7 @@ from adapters.seventeentrack.units import (
 )
 from domain.errors import PermanentPortError, TransientPortError
 from domain.ports import CarrierRecord, RawScan
-from domain.tracking import ScanEvent, TrackingSource, normalise
+from domain.tracking import ScanEvent, scan_event
 
 Json = Mapping[str, Any]
 
@@ -83,7 +84,8 @@ def _event_time(event: Json) -> datetime | None:
 
 
 def raw_scans(number: str, track_info: Json | None) -> tuple[RawScan, ...]:
-    """Every scan of every provider in a ``track_info``, oldest first, each kept verbatim."""
+    """Every scan of every provider in a ``track_info``, oldest first, each code kept verbatim
+    and read with the 17TRACK table (``statuses``)."""
     scans: dict[str, RawScan] = {}
     providers = ((track_info or {}).get("tracking") or {}).get("providers") or []
     for provider in providers:
@@ -91,7 +93,7 @@ def raw_scans(number: str, track_info: Json | None) -> tuple[RawScan, ...]:
             at = _event_time(event)
             if at is None:
                 continue  # a scan without a time cannot be placed on the timeline
-            scan = RawScan(
+            scan = read_scan(
                 event_id=event_id(number, event),
                 at=at,
                 code=str(event.get("sub_status") or "InTransit_Other"),
@@ -137,5 +139,5 @@ def parse_track_info(data: Json, requested: Sequence[Pair]) -> list[CarrierRecor
 
 
 def scan_events(record: CarrierRecord) -> tuple[ScanEvent, ...]:
-    """A record's scans normalised with the 17TRACK table (R10)."""
-    return tuple(normalise(scan, TrackingSource.SEVENTEEN_TRACK) for scan in record.events)
+    """A record's scans as the domain's timeline events (R10)."""
+    return tuple(scan_event(scan) for scan in record.events)

@@ -1,4 +1,4 @@
-"""17TRACK answers parse into the carrier port's records, normalised by the domain tables."""
+"""17TRACK answers parse into the carrier port's records, each scan read by its status table."""
 
 from __future__ import annotations
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.seventeentrack.statuses import read_scan
 from domain.events import CarrierScanned, DisputeOpened, ParcelDelivered, ProofOfDelivery
 from domain.lifecycle import advance, decide
 from domain.order import DeadlineKind, Order, pending_deadlines
 from domain.polling import scan_fact
-from domain.ports import RawScan
-from domain.tracking import TrackingSource, normalise
+from domain.tracking import scan_event
 from tests.unit.builders import NUMBER, U, ok, shipped
 
 H = timedelta(hours=1)
@@ -20,10 +20,7 @@ SECOND = timedelta(seconds=1)
 
 def seventeentrack(code: str, at: timedelta, event_id: str) -> CarrierScanned:
     """A 17TRACK scan as the poller and the push hook hand it to the order."""
-    fact = scan_fact(
-        normalise(RawScan(event_id=event_id, at=U + at, code=code), TrackingSource.SEVENTEEN_TRACK),
-        NUMBER,
-    )
+    fact = scan_fact(scan_event(read_scan(event_id=event_id, at=U + at, code=code)), NUMBER)
     assert isinstance(fact, CarrierScanned)
     return fact
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.seventeentrack.statuses import read_scan
 from domain.claims import (
     Claim,
     ClaimFacts,
@@ -31,12 +32,12 @@ from domain.evidence import (
     evidence_bundle,
     loss_proof,
     missing_loss_proof,
-    reports_loss,
 )
 from domain.lifecycle import decide
 from domain.money import Money
 from domain.order import Order, replacement_order_id
-from domain.ports import CarrierAnswer, Solution, SolutionKind
+from domain.polling import new_facts
+from domain.ports import CarrierAnswer, CarrierRecord, Solution, SolutionKind
 from tests.unit.builders import NUMBER, U, ok, shipped
 
 H, DAY = timedelta(hours=1), timedelta(days=1)
@@ -83,25 +84,25 @@ def test_an_undelivered_parcel_asks_for_the_carriers_statement() -> None:
     assert "carrier's statement about the tracking anomaly" in evidence_bundle(order).missing
 
 
-@pytest.mark.parametrize(
-    ("code", "lost"),
-    [
-        ("Exception_Lost", True),  # 17TRACK
-        ("Exception_Destroyed", True),
-        ("Exception_013", True),  # AfterShip
-        ("Exception_Delayed", False),
-        ("InTransit_PickedUp", False),
-        ("", False),
-    ],
-)
-def test_a_loss_is_read_from_the_carriers_raw_code(code: str, lost: bool) -> None:
-    assert reports_loss(code) is lost
+@pytest.mark.parametrize(("incident", "lost"), [("lost", True), ("delayed", False), ("", False)])
+def test_a_loss_is_read_from_the_incident_the_carriers_table_gave_the_scan(
+    incident: str, lost: bool
+) -> None:
+    """The domain reads what the scan means, never the carrier's code (its adapter's table did,
+    tests/adapters/test_*_statuses.py): any carrier's loss is a loss."""
+    scan = CarrierScanned(
+        event_id="x", at=LOST, status="exception", code="Exception_013", incident=incident
+    )
+    assert (loss_proof(ok(decide(shipped(), scan, LOST))) is not None) is lost
 
 
 def lost_in_transit() -> Order:
-    """S1's parcel picked up, then reported lost by the carrier (17TRACK ``Exception_Lost``)."""
+    """S1's parcel picked up, then reported lost by the carrier: 17TRACK ``Exception_Lost``, read
+    by its adapter and made a fact by the one conversion, as a push or a poll delivers it."""
     order = ok(decide(shipped(), CarrierScanned(event_id="pu", at=PU, status="in_transit"), PU))
-    scan = CarrierScanned(event_id="lost", at=LOST, status="exception", code="Exception_Lost")
+    scans = (read_scan(event_id="lost", at=LOST, code="Exception_Lost"),)
+    record = CarrierRecord(carrier="china_post", tracking_number=NUMBER, known=True, events=scans)
+    (scan,) = new_facts(record, ())
     return ok(decide(order, scan, LOST))
 
 

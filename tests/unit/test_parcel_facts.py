@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.seventeentrack.statuses import read_scan
 from domain.events import (
     CarrierChecked,
     CarrierScanned,
@@ -19,7 +20,7 @@ from domain.order import DeadlineKind, Order, pending_deadlines
 from domain.polling import scan_fact
 from domain.ports import RawScan
 from domain.states import OrderState
-from domain.tracking import TrackingSource, normalise
+from domain.tracking import TrackingStatus, scan_event
 from tests.unit.builders import NUMBER, U, ok, shipped
 
 H = timedelta(hours=1)
@@ -132,9 +133,27 @@ def test_an_order_carried_from_before_keeps_what_the_carrier_said_on_its_parcel(
     assert (order.shipment.carrier_known, order.shipment.first_scan_at) == (True, U + 2 * H)
 
 
-@pytest.mark.parametrize("source", [TrackingSource.SEVENTEEN_TRACK, TrackingSource.CARRIER])
-def test_the_poller_and_the_push_hook_name_the_number_of_each_fact(source: TrackingSource) -> None:
-    code = "InTransit_PickedUp" if source is TrackingSource.SEVENTEEN_TRACK else "in_transit"
-    raw = RawScan(event_id="e1", at=U, code=code)
-    fact = scan_fact(normalise(raw, source), B)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        read_scan(event_id="e1", at=U, code="InTransit_PickedUp"),  # read by the 17TRACK table
+        RawScan(event_id="e1", at=U, code="in_transit", status=TrackingStatus.IN_TRANSIT),
+    ],
+    ids=["17track", "own_status"],
+)
+def test_the_poller_and_the_push_hook_name_the_number_of_each_fact(raw: RawScan) -> None:
+    fact = scan_fact(scan_event(raw), B)
     assert fact.tracking_number == B
+
+
+def test_a_scan_sent_from_outside_as_delivered_still_delivers_the_parcel() -> None:
+    """Our scans reach the order delivered as ``ParcelDelivered`` (the one conversion); a
+    marketplace hook or an operator may still send ``carrier_scanned`` with status delivered."""
+    delivered = CarrierScanned(
+        event_id="dl", at=U + 5 * H, status="delivered", code="DL", tracking_number=A
+    )
+    order = ok(decide(shipped(), delivered, U + 5 * H))
+    assert (order.state, order.delivered_at) == (S.DELIVERED, U + 5 * H)
+    assert order.lock_reason is not None
+    assert order.lock_reason.value == "carrier_scanned"
+    assert [(e.kind, e.code) for e in order.timeline if e.event_id == "dl"] == [("scan", "DL")]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.seventeentrack.statuses import read_scan
 from domain.events import CarrierScanned, ParcelDelivered, ProofOfDelivery
 from domain.polling import (
     MAX_BATCH,
@@ -123,7 +124,8 @@ def test_1000_shipped_parcels_need_at_most_20_lookups_in_one_cycle() -> None:
 
 
 def scan(event_id: str, hours: float, code: str, description: str = "") -> RawScan:
-    return RawScan(
+    """A 17TRACK scan as its adapter reads it."""
+    return read_scan(
         event_id=event_id,
         at=NOW + timedelta(hours=hours),
         code=code,

@@ -1,17 +1,14 @@
-"""R10-R13: carrier codes are normalised and the merged timeline says what happened to a parcel."""
+"""R10-R13: scans read into one status set, and what the merged timeline says about a parcel."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from domain.ports import RawScan
+from adapters.seventeentrack.statuses import read_scan
 from domain.tracking import (
     IncidentReason,
     ProofOfDelivery,
     ScanEvent,
-    TrackingSource,
     TrackingStatus,
     current_incident,
     current_status,
@@ -20,10 +17,9 @@ from domain.tracking import (
     first_scan_at,
     has_scanned,
     merge,
-    normalise,
     proof_of_delivery,
+    scan_event,
 )
-from domain.tracking_codes import from_17track, from_aftership
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 S = TrackingStatus
@@ -31,74 +27,15 @@ R = IncidentReason
 
 
 def scan(hours: float, code: str, description: str = "", event_id: str | None = None) -> ScanEvent:
-    raw = RawScan(
+    """A 17TRACK scan as its adapter reads it (``code`` a 17TRACK sub-status)."""
+    raw = read_scan(
         event_id=event_id or f"{code}@{hours}",
         at=U + timedelta(hours=hours),
         code=code,
         description=description,
         location="Shenzhen",
     )
-    return normalise(raw, TrackingSource.SEVENTEEN_TRACK)
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("NotFound_Other", (S.PENDING, None)),
-        ("InfoReceived", (S.INFO_RECEIVED, None)),
-        ("InTransit_PickedUp", (S.IN_TRANSIT, None)),
-        ("InTransit_Departure", (S.IN_TRANSIT, None)),
-        ("InTransit_CustomsProcessing", (S.CUSTOMS, None)),
-        ("InTransit_CustomsReleased", (S.IN_TRANSIT, None)),
-        ("InTransit_CustomsRequiringInformation", (S.CUSTOMS, R.CUSTOMS_HOLD)),
-        ("Expired_Other", (S.EXPIRED, None)),
-        ("AvailableForPickup_Other", (S.AVAILABLE_FOR_PICKUP, None)),
-        ("OutForDelivery_Other", (S.OUT_FOR_DELIVERY, None)),
-        ("DeliveryFailure_InvalidAddress", (S.DELIVERY_FAILED, R.ADDRESS_PROBLEM)),
-        ("DeliveryFailure_Rejected", (S.DELIVERY_FAILED, R.REFUSED)),
-        ("Delivered_Other", (S.DELIVERED, None)),
-        ("Exception_Returning", (S.EXCEPTION, R.RETURNING)),
-        ("Exception_Returned", (S.EXCEPTION, R.RETURNED)),
-        ("Exception_Lost", (S.EXCEPTION, R.LOST)),
-        ("Exception_Damage", (S.EXCEPTION, R.DAMAGED)),
-        ("Exception_Delayed", (S.EXCEPTION, R.DELAYED)),
-        ("Exception_Rejected", (S.EXCEPTION, R.REFUSED)),
-        ("Exception_NoBody", (S.EXCEPTION, R.ADDRESS_PROBLEM)),
-        ("InTransit", (S.IN_TRANSIT, None)),
-        ("InTransit_SomethingNew", (S.IN_TRANSIT, None)),
-        ("Teleported_Other", (S.EXCEPTION, None)),
-    ],
-)
-def test_a_17track_status_maps_to_one_normalised_status_and_incident(
-    code: str, expected: tuple[TrackingStatus, IncidentReason | None]
-) -> None:
-    assert from_17track(code) == expected
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("Pending_001", (S.PENDING, None)),
-        ("InfoReceived_001", (S.INFO_RECEIVED, None)),
-        ("InTransit_002", (S.IN_TRANSIT, None)),
-        ("InTransit_006", (S.CUSTOMS, None)),
-        ("OutForDelivery_001", (S.OUT_FOR_DELIVERY, None)),
-        ("AttemptFail_001", (S.DELIVERY_FAILED, None)),
-        ("AvailableForPickup_001", (S.AVAILABLE_FOR_PICKUP, None)),
-        ("Delivered_003", (S.DELIVERED, None)),
-        ("Exception_003", (S.EXCEPTION, R.REFUSED)),
-        ("Exception_004", (S.CUSTOMS, R.CUSTOMS_HOLD)),
-        ("Exception_010", (S.EXCEPTION, R.RETURNING)),
-        ("Exception_011", (S.EXCEPTION, R.RETURNED)),
-        ("Exception_012", (S.EXCEPTION, R.DAMAGED)),
-        ("Exception_013", (S.EXCEPTION, R.LOST)),
-        ("Expired_001", (S.EXPIRED, None)),
-    ],
-)
-def test_an_aftership_subtag_maps_to_one_normalised_status_and_incident(
-    code: str, expected: tuple[TrackingStatus, IncidentReason | None]
-) -> None:
-    assert from_aftership(code) == expected
+    return scan_event(raw)
 
 
 def t1_timeline() -> tuple[ScanEvent, ...]:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.seventeentrack.statuses import read_scan
 from domain.events import CarrierScanned, UploadTracking
-from domain.ports import RawScan
 from domain.states import OrderState
 from tests.fakes import FakeCarrier
 from tests.numbers import fresh_s10
@@ -84,7 +84,7 @@ async def test_a_scan_the_carrier_has_not_pushed_yet_refuses_the_withdrawal_and_
         await upload(run, number)
         shipped = await run.now()
         carrier.scans[number] = [
-            RawScan(event_id="e1", at=shipped + H, code="InTransit_PickedUp", location="Yiwu")
+            read_scan(event_id="e1", at=shipped + H, code="InTransit_PickedUp", location="Yiwu")
         ]
         await run.move_to(shipped + 2 * H)
         refusal = await run.refusal(OrderWorkflow.withdraw_tracking)

@@ -64,7 +64,11 @@ async def reship_a_lost_parcel(
     scans = [CarrierScanned(event_id="pu", at=uploaded + 3 * H, status="in_transit")]
     if loss_scan_after is not None:
         at, code = uploaded + loss_scan_after, "Exception_Lost"
-        scans.append(CarrierScanned(event_id="lost", at=at, status="exception", code=code))
+        # As 17TRACK's table reads it (adapters/seventeentrack/statuses.py): the incident says lost.
+        lost = CarrierScanned(
+            event_id="lost", at=at, status="exception", code=code, incident="lost"
+        )
+        scans.append(lost)
     for scan in scans:
         await run.move_to(scan.at)
         await run.signal(scan)

@@ -1,0 +1,1 @@
+"""AfterShip: its status vocabulary (tags and subtags) only; parcelflow has no AfterShip client."""
