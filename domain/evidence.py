@@ -115,8 +115,15 @@ def reports_loss(entry: TimelineEntry) -> bool:
 def loss_proof(order: Order) -> LossProof | None:
     """The latest scan in which the carrier reported the order's current parcel lost."""
     shipment = order.shipment
-    scans = [e for e in _carrier_events(order) if reports_loss(e)]
-    if shipment is None or not scans:
+    if shipment is None:
+        return None
+    number = shipment.tracking_number
+    scans = [
+        e
+        for e in _carrier_events(order)
+        if reports_loss(e) and e.tracking_number in ("", number)  # "": before facts named it
+    ]
+    if not scans:
         return None
     scan = scans[-1]
     return LossProof(

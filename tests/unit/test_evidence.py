@@ -123,6 +123,25 @@ def test_the_loss_proof_names_the_carrier_statement_by_code_time_and_number() ->
     assert NUMBER in missing_loss_proof(NUMBER)
 
 
+def test_a_loss_reported_for_a_number_the_order_no_longer_carries_is_not_its_parcels_proof() -> (
+    None
+):
+    """A withdrawn number's late "lost" scan goes on the timeline; it proves nothing about the
+    parcel the order ships now (a claim on that would be filed with another parcel's proof)."""
+    stray = CarrierScanned(
+        event_id="old-lost",
+        at=LOST,
+        status="exception",
+        code="Exception_Lost",
+        incident="lost",
+        tracking_number="RR000000000CN",
+    )
+    order = ok(decide(shipped(), stray, LOST))
+    assert [e.event_id for e in order.timeline if e.kind == "scan"] == ["old-lost"]
+    assert loss_proof(order) is None
+    assert "carrier's statement about the tracking anomaly" in evidence_bundle(order).missing
+
+
 def reshipped() -> Order:
     """D6: the lost parcel's dispute answered, then solved by a Yanwen reship."""
     order = ok(decide(lost_in_transit(), DisputeOpened(event_id="d", at=D, dispute_id="D6"), D))
