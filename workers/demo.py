@@ -120,7 +120,7 @@ async def _reuploaded(f: Feeder, order_id: str) -> None:
 
 async def _scanned(f: Feeder, order_id: str) -> None:
     await f.ship(order_id, "RR100000048CN")
-    await f.scan(order_id, "picked_up", "PU", "Shenzhen")
+    await f.scan(order_id, "in_transit", "InTransit_PickedUp", "Shenzhen")
 
 
 async def _window(f: Feeder, order_id: str) -> None:
@@ -162,7 +162,7 @@ async def _completed(f: Feeder, order_id: str) -> None:
     if (await f.view(order_id)).state.is_terminal:
         return
     for status, code, where in (
-        ("picked_up", "PU", "Yiwu"),
+        ("in_transit", "InTransit_PickedUp", "Yiwu"),
         ("in_transit", "DEP", "Guangzhou airport"),
         ("out_for_delivery", "OFD", "Madrid"),
     ):
@@ -186,7 +186,7 @@ async def _completed(f: Feeder, order_id: str) -> None:
 
 async def _expired(f: Feeder, order_id: str) -> None:
     await f.ship(order_id, "RR100000096CN")
-    await f.scan(order_id, "picked_up", "PU", "Hangzhou")
+    await f.scan(order_id, "in_transit", "InTransit_PickedUp", "Hangzhou")
 
 
 @dataclass(frozen=True)
