@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from adapters.platform_sim import orders
 from adapters.platform_sim.gateway import (
@@ -36,6 +36,8 @@ class NewOrder(BaseModel):
     buyer_login_id: str = "buyer-1"
     seller_id: str = "store-1"
     total: Money = Money(minor=25_00)
+    paid_at: AwareDatetime | None = None
+    """When the buyer paid (default: now); an earlier time is an order whose hook is overdue."""
 
 
 class NewEta(BaseModel):
@@ -66,6 +68,15 @@ class Verdict(BaseModel):
     for_seller: bool
     refund_minor: int | None = None
     """Against the seller: what they refund (default: the order's total)."""
+
+
+class TokenExpiry(BaseModel):
+    """``POST /sim/tokens/expire``: which of the tokens issued so far stop working now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access: bool = True
+    refresh: bool = True
 
 
 class ClockChange(BaseModel):
@@ -217,6 +228,7 @@ def create_app(state: SimState) -> FastAPI:
             buyer_login_id=body.buyer_login_id,
             total=body.total,
             seller_id=body.seller_id,
+            paid_at=body.paid_at,
         )
         return _order_json(order)
 
@@ -287,6 +299,11 @@ def create_app(state: SimState) -> FastAPI:
     @app.get("/sim/tokens")
     async def token_counts() -> dict[str, int]:
         return {"refreshes": state.tokens.refreshes}
+
+    @app.post("/sim/tokens/expire")
+    async def expire_tokens(body: TokenExpiry) -> dict[str, int]:
+        expired = state.tokens.expire(access=body.access, refresh=body.refresh)
+        return {"expired": expired, "refreshes": state.tokens.refreshes}
 
     @app.get("/sim/ledger")
     async def ledger(idempotency_key: str | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -121,15 +121,17 @@ class SimState:
         buyer_login_id: str = "buyer-1",
         total: Money | None = None,
         seller_id: str = "store-1",
+        paid_at: datetime | None = None,
     ) -> SimOrder:
-        """Create an order of store ``seller_id``, paid now, awaiting shipment."""
+        """Create an order of store ``seller_id``, paid at ``paid_at`` (default: now), awaiting
+        shipment. The platform sends no hook for it: telling parcelflow is the caller's part."""
         with self.lock:
             order = SimOrder(
                 order_id=order_id,
                 buyer_login_id=buyer_login_id,
                 total=total or Money(minor=25_00),
                 eta=eta,
-                created_at=self.now(),
+                created_at=paid_at or self.now(),
                 seller_id=seller_id,
             )
             self.orders[order_id] = order

@@ -91,6 +91,22 @@ class SimTokens:
             return self.open_access
         return self._now() < expires_at
 
+    def expire(self, *, access: bool = True, refresh: bool = True) -> int:
+        """Every access token (``access``) and refresh token (``refresh``) issued so far stops
+        working now, as when the grant has run out; how many tokens this ended."""
+        now = self._now()
+        chosen = [
+            held for held, wanted in ((self._access, access), (self._refresh, refresh)) if wanted
+        ]
+        ended = 0
+        with self._lock:
+            for held in chosen:
+                for token, expires_at in held.items():
+                    if expires_at > now:
+                        held[token] = now
+                        ended += 1
+        return ended
+
     def refresh(self, refresh_token: str) -> SimGrant:
         """A new access token and a new refresh token (the old refresh token stops working; the
         old access token keeps working until its own expiry). The refresh token's expiry is not

@@ -115,3 +115,19 @@ def test_confirming_an_order_not_shipped_is_refused(state: SimState) -> None:
     with pytest.raises(SimRefusal) as refused:
         buyer_confirms(state, "1002")
     assert refused.value.code == "ORDER_STATUS_INVALID"
+
+
+async def test_an_order_added_through_the_admin_api_keeps_the_payment_time_it_was_given(
+    client: AliExpressClient, base_url: str, state: SimState
+) -> None:
+    paid = state.now() - timedelta(hours=2)  # its hook is two hours overdue
+    order = {"order_id": "1004", "eta": (T0 + 15 * DAY).isoformat(), "paid_at": paid.isoformat()}
+    async with httpx.AsyncClient(base_url=base_url) as admin:
+        added = await admin.post("/sim/orders", json=order)
+        naive = await admin.post("/sim/orders", json=order | {"paid_at": "2025-03-01T06:00:00"})
+
+    assert added.status_code == 201
+    assert naive.status_code == 422  # a payment time without its offset is refused
+    listed = {o.order_id: o for o in (await client.list_orders(AWAITING)).orders}
+    assert listed["1004"].paid_at == paid
+    assert (await client.get_order("1004")).paid_at == paid

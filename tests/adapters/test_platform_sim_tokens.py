@@ -138,3 +138,19 @@ async def test_an_expired_refresh_token_and_a_bad_signature_are_refused(
     assert (expired["type"], expired["code"]) == ("ISV", "IllegalRefreshToken")
     assert expired["message"] == "The specified refresh token is invalid or expired"
     assert state.tokens.refreshes == 0
+
+
+async def test_the_admin_api_ends_the_grants_issued_so_far_and_later_ones_still_work(
+    http: httpx.AsyncClient, state: SimState
+) -> None:
+    grant = state.tokens.grant()
+    only_refresh = (await http.post("/sim/tokens/expire", json={"access": False})).json()
+    assert only_refresh == {"expired": 1, "refreshes": 0}
+    assert not refused_for_token(await find(http, state, grant.access_token))
+    assert (await refresh(http, state, grant.refresh_token))["code"] == "IllegalRefreshToken"
+    assert (await http.post("/sim/tokens/expire", json={})).json()["expired"] == 1
+    assert refused_for_token(await find(http, state, grant.access_token))
+    fresh = state.tokens.grant()  # the seller authorises the app again
+    assert not refused_for_token(await find(http, state, fresh.access_token))
+    assert (await refresh(http, state, fresh.refresh_token))["code"] == "0"
+    assert (await http.post("/sim/tokens/expire", json={"soon": True})).status_code == 422
