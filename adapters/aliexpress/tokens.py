@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -34,10 +35,12 @@ log = structlog.get_logger("parcelflow.aliexpress")
 
 
 class RefreshTokenExpired(PermanentPortError):
-    """The refresh token has expired or was refused: only the seller's new authorisation helps."""
+    """The refresh token has expired or was refused: only the seller's new authorisation helps.
+    ``code`` is the platform's answer (``IllegalRefreshToken``)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, code: str = "") -> None:
         self.detail = detail
+        self.code = code
         super().__init__(
             "the AliExpress refresh token has expired: authorise the app again and set"
             " PARCELFLOW_ALIEXPRESS_ACCESS_TOKEN, PARCELFLOW_ALIEXPRESS_REFRESH_TOKEN and"
@@ -73,7 +76,7 @@ def parse_refresh(body: object, now: datetime) -> TokenGrant:
         raise TransientPortError("token refresh: the answer is not a JSON object")
     code = str(body.get("code", "0"))
     if code in REFUSED_REFRESH_CODES:
-        raise RefreshTokenExpired(f"{code}: {body.get('message') or 'refused'}")
+        raise RefreshTokenExpired(f"{code}: {body.get('message') or 'refused'}", code=code)
     if code != "0":
         raise error_from(body)
     access = body.get("access_token")
@@ -113,6 +116,17 @@ def refresh_form(
     return form
 
 
+class TokenState(StrEnum):
+    """Where the tokens stand, as a health check reports it."""
+
+    OK = "ok"
+    """The access token works (or nothing says otherwise)."""
+    REFRESHING = "refreshing"
+    """A refresh is under way, or the last one failed for a reason that may pass (tried again)."""
+    EXPIRED_REFRESH_TOKEN = "expired_refresh_token"  # noqa: S105 - a state, not a token.
+    """The platform refused the refresh token: only a new authorisation helps."""
+
+
 @dataclass(frozen=True)
 class TokenStatus:
     """What an operator may know about the tokens (never the tokens themselves)."""
@@ -122,6 +136,9 @@ class TokenStatus:
     can_refresh: bool
     refreshes: int
     problem: str | None
+    state: TokenState = TokenState.OK
+    code: str | None = None
+    """The platform's code behind ``problem`` (``IllegalRefreshToken``), if it gave one."""
 
     def line(self) -> str:
         """One line for a log or a health report."""
@@ -129,7 +146,23 @@ class TokenStatus:
             return f"aliexpress token: {self.problem}"
         until = self.access_expires_at.isoformat() if self.access_expires_at else "unknown"
         refresh = "refreshable" if self.can_refresh else "no refresh token"
-        return f"aliexpress token: ok, access token until {until}, {refresh}"
+        return f"aliexpress token: {self.state.value}, access token until {until}, {refresh}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The status for a health report: state, code, problem, expiries (no token)."""
+        return {
+            "state": self.state.value,
+            "code": self.code,
+            "problem": self.problem,
+            "access_expires_at": _iso(self.access_expires_at),
+            "refresh_expires_at": _iso(self.refresh_expires_at),
+            "can_refresh": self.can_refresh,
+            "refreshes": self.refreshes,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 Refresher = Callable[[str], Awaitable[TokenGrant]]
@@ -157,6 +190,9 @@ class AccessTokens:
         self._margin = margin
         self._lock = asyncio.Lock()
         self._dead: RefreshTokenExpired | None = None
+        self._refreshing = False
+        self._failure: str | None = None
+        """The last refresh's failure that may pass (redacted), until a refresh succeeds."""
         self.refreshes = 0
         """How many refreshes succeeded."""
 
@@ -172,12 +208,22 @@ class AccessTokens:
 
     def status(self) -> TokenStatus:
         """The operator's view: expiries, whether refreshing works, the problem if any."""
+        state, problem, code = TokenState.OK, None, None
+        if self._dead is not None:
+            state, problem = TokenState.EXPIRED_REFRESH_TOKEN, str(self._dead)
+            code = self._dead.code or None
+        elif self._refreshing or self._failure is not None:
+            state = TokenState.REFRESHING
+            if self._failure is not None:
+                problem = f"the last token refresh failed, tried again: {self._failure}"
         return TokenStatus(
             access_expires_at=self._expires_at,
             refresh_expires_at=self._refresh_expires_at,
             can_refresh=self._refresh is not None and self._dead is None,
             refreshes=self.refreshes,
-            problem=str(self._dead) if self._dead else None,
+            problem=problem,
+            state=state,
+            code=code,
         )
 
     def redact(self, text: str) -> str:
@@ -207,7 +253,7 @@ class AccessTokens:
         """The gateway refused ``used``: a fresh token (refreshed once, by one caller only)."""
         async with self._lock:
             if self._dead is not None:
-                raise RefreshTokenExpired(self._dead.detail)
+                raise RefreshTokenExpired(self._dead.detail, code=self._dead.code)
             if used == self._access:
                 await self._renew(required=True)
         return self._access
@@ -217,6 +263,7 @@ class AccessTokens:
         the still valid token in use, and a later call tries again."""
         if self._refresh is None:
             return
+        self._refreshing = True
         try:
             grant = await self._refresher(self._refresh)
         except PortError as error:
@@ -224,11 +271,14 @@ class AccessTokens:
         else:
             self._apply(grant)
             return
+        finally:
+            self._refreshing = False
         if isinstance(failure, RefreshTokenExpired):
             self._dead = failure
-            log.error("aliexpress refresh token expired", problem=str(failure))
+            log.error("aliexpress refresh token expired", problem=str(failure), code=failure.code)
         else:
-            log.warning("aliexpress token refresh failed", error=self.redact(str(failure)))
+            self._failure = self.redact(str(failure))
+            log.warning("aliexpress token refresh failed", error=self._failure)
         if required:
             raise failure
 
@@ -237,6 +287,7 @@ class AccessTokens:
         self._refresh = grant.refresh_token or self._refresh
         self._expires_at = grant.expires_at
         self._refresh_expires_at = grant.refresh_expires_at or self._refresh_expires_at
+        self._failure = None
         self.refreshes += 1
         log.info(
             "aliexpress access token refreshed",

@@ -23,6 +23,7 @@ from adapters.aliexpress.tokens import (
     AccessTokens,
     RefreshTokenExpired,
     TokenGrant,
+    TokenState,
     parse_refresh,
     refused_access,
 )
@@ -226,8 +227,11 @@ async def test_an_expired_refresh_token_is_a_clear_error_logged_once_without_tok
     assert not status.can_refresh
     assert status.problem is not None
     assert "authorise the app again" in status.line()
+    report = status.as_json()
+    assert (report["state"], report["code"]) == ("expired_refresh_token", "IllegalRefreshToken")
+    assert report["problem"] == str(error)
     shown = " ".join(
-        [str(error), repr(error), repr(status), status.line()]
+        [str(error), repr(error), repr(status), status.line(), json.dumps(report)]
         + [json.dumps(e, default=str) for e in events]
         + [caplog.text]
     )
@@ -244,9 +248,16 @@ async def test_a_refresh_the_platform_cannot_answer_is_retryable_and_the_next_ca
         await blind_client.get_order("1001")
     assert not isinstance(caught.value, PermanentPortError)
     assert grant.refresh_token not in str(caught.value)
+    failing = blind_client.token_status()
+    assert (failing.state, failing.code) == (TokenState.REFRESHING, None)
+    assert failing.problem is not None
+    assert "tried again" in failing.problem
+    assert "503" in failing.problem
     await blind_client.get_order("1001")
     assert state.tokens.refreshes == 1
-    assert blind_client.token_status().can_refresh
+    recovered = blind_client.token_status()
+    assert recovered.can_refresh
+    assert (recovered.state, recovered.problem) == (TokenState.OK, None)
 
 
 async def test_the_refresh_is_a_signed_rest_call_with_only_the_documented_parameters(
@@ -355,6 +366,34 @@ async def test_the_token_holder_never_shows_a_token() -> None:
     assert "2025-03-31" in held.status().line()
     assert not [text for text in shown if "secret" in text]
     assert held.redact("echo at-after-secret rt-after-secret") == "echo *** ***"
+
+
+async def test_the_status_says_refreshing_while_a_refresh_is_under_way() -> None:
+    answered = asyncio.Event()
+
+    async def refresher(_: str) -> TokenGrant:
+        await answered.wait()
+        return TokenGrant("at-new", T0 + timedelta(days=30), "rt-new", T0 + timedelta(days=60))
+
+    held = AccessTokens(
+        "at-old", refresher=refresher, clock=lambda: T0, refresh_token="rt-old", expires_at=T0
+    )
+    assert held.status().state is TokenState.OK
+    call = asyncio.create_task(held.current())
+    await asyncio.sleep(0)
+    during = held.status()
+    answered.set()
+    assert await call == "at-new"
+    assert (during.state, during.problem) == (TokenState.REFRESHING, None)
+    assert held.status().as_json() == {
+        "state": "ok",
+        "code": None,
+        "problem": None,
+        "access_expires_at": "2025-03-31T08:00:00+00:00",
+        "refresh_expires_at": "2025-04-30T08:00:00+00:00",
+        "can_refresh": True,
+        "refreshes": 1,
+    }
 
 
 ENV = {
