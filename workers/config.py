@@ -12,6 +12,8 @@ from adapters.easypost.units import API_ROOT as EASYPOST_ROOT
 from domain.carriers import carrier_codes, parse_carrier
 from domain.errors import InvalidInput
 
+MAX_PORT = 65535
+
 
 class TemporalSettings(BaseModel):
     """Where the Temporal cluster is and how to reach it (local, self-hosted or Cloud)."""
@@ -101,3 +103,27 @@ class ClaimsSettings(BaseModel):
             carriers=tuple(dict.fromkeys(carriers)),
             contact_email=email,
         )
+
+
+class WorkerHealthSettings(BaseModel):
+    """The worker's health endpoint (``GET /healthz``): off unless a port is given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    """Where it listens: the loopback is enough for a container's own healthcheck."""
+    port: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerHealthSettings:
+        """Read ``PARCELFLOW_WORKER_HEALTH_PORT`` (unset or empty: off) and
+        ``PARCELFLOW_WORKER_HEALTH_HOST``; ``InvalidInput`` names a port that is not one."""
+        env = os.environ if env is None else env
+        host = env.get("PARCELFLOW_WORKER_HEALTH_HOST", "").strip() or "127.0.0.1"
+        text = env.get("PARCELFLOW_WORKER_HEALTH_PORT", "").strip()
+        if not text:
+            return cls(host=host)
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PORT:
+            problem = f"must be a TCP port from 1 to {MAX_PORT}, got {text!r}"
+            raise InvalidInput("PARCELFLOW_WORKER_HEALTH_PORT", problem)
+        return cls(host=host, port=int(text))

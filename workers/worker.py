@@ -28,16 +28,18 @@ from activities.tracking import TrackingActivities
 from adapters.aliexpress.client import AliExpressClient
 from adapters.aliexpress.services import ENV_VARIABLE as SERVICE_KEYS_ENV
 from adapters.aliexpress.services import ServiceKeys
+from adapters.aliexpress.tokens import TokenStatus
 from adapters.easypost import EasyPostClaims
 from adapters.seventeentrack.client import SeventeenTrackClient
 from adapters.seventeentrack.units import BASE_URL as SEVENTEENTRACK_URL
 from domain.errors import InvalidInput, PortError
 from domain.polling import PollingPolicy
 from domain.ports import CarrierClaims, CarrierTracking, Platform
-from workers.config import ClaimsSettings, TemporalSettings
+from workers.config import ClaimsSettings, TemporalSettings, WorkerHealthSettings
 from workers.logging import configure_logging, get_logger
 from workers.orders import Orders
 from workers.temporal_client import connect
+from workers.worker_health import WorkerHealth, serving
 from workflows.carrier_claim import CarrierClaimWorkflow
 from workflows.dispute_poller import DISPUTE_POLLER_ID, DisputePollerInput, DisputePollerWorkflow
 from workflows.number_hold import NumberHoldWorkflow, RetiredNumberWorkflow
@@ -113,11 +115,13 @@ async def ensure_dispute_poller(client: Client, task_queue: str) -> None:
     )
 
 
-async def ensure_discovery_poller(client: Client, task_queue: str) -> None:
-    """Start the singleton order-discovery poller of ``task_queue`` unless it already runs."""
-    await _ensure(
-        client, DiscoveryPollerWorkflow.run, DiscoveryPollerInput(), DISCOVERY_POLLER_ID, task_queue
-    )
+async def ensure_discovery_poller(
+    client: Client, task_queue: str, inp: DiscoveryPollerInput | None = None
+) -> None:
+    """Start the singleton order-discovery poller of ``task_queue`` unless it already runs
+    (``inp``: its periods, the platform's by default; a running poller keeps its own)."""
+    run = inp or DiscoveryPollerInput()
+    await _ensure(client, DiscoveryPollerWorkflow.run, run, DISCOVERY_POLLER_ID, task_queue)
 
 
 async def _ensure(
@@ -251,14 +255,22 @@ async def run_worker(
     platform: Platform,
     stop: asyncio.Event,
     claims: CarrierClaims | None = None,
+    *,
+    health: WorkerHealthSettings | None = None,
+    token_status: Callable[[], TokenStatus] | None = None,
 ) -> None:
-    """Poll ``task_queue`` until ``stop`` is set, then shut down gracefully."""
+    """Poll ``task_queue`` until ``stop`` is set, then shut down gracefully. With a ``health``
+    port, ``GET /healthz`` reports Temporal, the worker and ``token_status`` meanwhile."""
     log = get_logger("parcelflow.worker", task_queue=task_queue)
     tracking = build_tracking_from_env()
     worker = build_worker(
         client, task_queue=task_queue, platform=platform, tracking=tracking, claims=claims
     )
-    async with worker:
+    async with worker, AsyncExitStack() as endpoints:
+        if health is not None and health.port is not None:
+            report = WorkerHealth(client, task_queue, tokens=token_status, worker=worker)
+            url = await endpoints.enter_async_context(serving(report, health))
+            log.info("worker health endpoint", url=url)
         if tracking is not None:
             await ensure_tracking_poller(client, task_queue, tracking.batch_size)
         await ensure_dispute_poller(client, task_queue)
@@ -270,7 +282,10 @@ async def run_worker(
 
 
 async def _serve(
-    settings: TemporalSettings, platform: AliExpressClient, claims: EasyPostClaims | None
+    settings: TemporalSettings,
+    platform: AliExpressClient,
+    claims: EasyPostClaims | None,
+    health: WorkerHealthSettings,
 ) -> int:
     stop = stop_on_signals()
     try:
@@ -287,7 +302,18 @@ async def _serve(
             await clients.enter_async_context(claims)
         check = asyncio.create_task(check_service_keys(platform))
         try:
-            await run_worker(client, settings.task_queue, platform, stop, claims)
+            await run_worker(
+                client,
+                settings.task_queue,
+                platform,
+                stop,
+                claims,
+                health=health,
+                token_status=platform.token_status,
+            )
+        except InvalidInput as error:  # the health port cannot be taken
+            get_logger("parcelflow.worker").error("bad configuration", problem=str(error))
+            return EXIT_BAD_CONFIG
         finally:
             check.cancel()
     return 0
@@ -313,10 +339,11 @@ def main() -> None:
     try:
         platform = build_platform_from_env()
         claims = build_claims_from_env()
+        health = WorkerHealthSettings.from_env()
     except InvalidInput as error:
         get_logger("parcelflow.worker").error("bad configuration", problem=str(error))
         exit_process(EXIT_BAD_CONFIG)
-    exit_process(asyncio.run(_serve(settings, platform, claims)))
+    exit_process(asyncio.run(_serve(settings, platform, claims, health)))
 
 
 if __name__ == "__main__":

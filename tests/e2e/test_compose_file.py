@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
+from adapters.asgi_server import serve_in_thread
+from workers.config import WorkerHealthSettings
+from workers.worker_health import HEALTH_PATH
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,6 +213,53 @@ def test_only_the_hook_server_is_public_and_it_listens_on_8000() -> None:
         for entry in service(name)["ports"]:
             assert str(entry).startswith("127.0.0.1:"), f"{name} publishes {entry} publicly"
     assert "ports" not in service("postgresql")
+
+
+def healthcheck_script(name: str) -> str:
+    """The Python a service's ``CMD python -c`` healthcheck runs."""
+    test = service(name)["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    script: str = test[3]
+    return script
+
+
+def test_the_worker_has_a_healthcheck_on_its_own_health_endpoint() -> None:
+    port = environment("worker")["PARCELFLOW_WORKER_HEALTH_PORT"]
+    healthcheck = service("worker")["healthcheck"]
+
+    assert port is not None
+    assert WorkerHealthSettings.from_env({"PARCELFLOW_WORKER_HEALTH_PORT": port}).port
+    assert "PARCELFLOW_WORKER_HEALTH_PORT" in healthcheck_script("worker")
+    assert HEALTH_PATH in healthcheck_script("worker")
+    assert healthcheck["retries"] >= 1
+    assert "ports" not in service("worker"), "the loopback is enough: nothing is published"
+
+
+@pytest.mark.parametrize(("status", "exit_code"), [(200, 0), (503, 1)])
+def test_the_worker_healthcheck_fails_on_a_503_and_prints_the_report(
+    status: int, exit_code: int
+) -> None:
+    report = {"status": "ok" if status == 200 else "unhealthy", "problems": ["the reason"]}
+    app = FastAPI()
+
+    @app.get(HEALTH_PATH)
+    async def healthz() -> JSONResponse:
+        return JSONResponse(report, status_code=status)
+
+    with serve_in_thread(app) as url:
+        env = {**os.environ, "PARCELFLOW_WORKER_HEALTH_PORT": url.rpartition(":")[2]}
+        checked = subprocess.run(  # noqa: S603 - the compose file's own healthcheck.
+            [sys.executable, "-c", healthcheck_script("worker")],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=30,
+        )
+
+    assert checked.returncode == exit_code
+    shown = checked.stdout if status == 200 else checked.stderr
+    assert json.loads(shown) == report
 
 
 def test_the_worker_can_be_scaled_out() -> None:
