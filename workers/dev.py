@@ -34,7 +34,7 @@ from domain.carriers import carrier_codes
 from domain.money import Money
 from domain.states import OrderState
 from workers import demo
-from workers.config import TemporalSettings
+from workers.config import TemporalSettings, WorkerHealthSettings
 from workers.logging import configure_logging, get_logger
 from workers.orders import Orders
 from workers.temporal_client import connect
@@ -45,6 +45,8 @@ from workers.worker import (
     ensure_tracking_poller,
     stop_on_signals,
 )
+from workers.worker_health import WorkerHealth, serving
+from workflows.order_discovery import DiscoveryPollerInput
 from workflows.search_attributes import dev_server_args
 
 READY = "parcelflow dev: ready"
@@ -52,9 +54,19 @@ MARKET_KEY, MARKET_SECRET = "parcelflow-dev", "parcelflow-dev-secret"
 CARRIER_TOKEN = "dev-token"  # noqa: S105 - the local 17TRACK simulator's token, not a credential.
 HOOK_SECRET = "whsec_cGFyY2VsZmxvdy1kZXYtaG9vay1zZWNyZXQ="  # noqa: S105 - local dev only.
 CLAIMS_KEY = "dev-easypost-key"  # the local claims simulator's API key, not a credential.
+CLAIMS_WEBHOOK_SECRET = "dev-easypost-webhook-secret"  # noqa: S105 - local dev only.
+"""The claims simulator signs its claim Events with it; the hook server checks them with it."""
 CLAIMS_EMAIL = "claims@parcelflow-dev.invalid"
 CLAIMS_COVER = Money(minor=100_00)
 """Every demo parcel counts as insured for this much, so its claim can be filed by API."""
+DISCOVERY = DiscoveryPollerInput(
+    every=timedelta(seconds=3),
+    awaiting_every=timedelta(seconds=30),
+    shipped_every=timedelta(seconds=3),
+)
+"""The dev stack's discovery poller: rounds seconds apart (the platform's: 10 min, reads every
+1 h and 3 h), so an order whose hook never came, or one the platform ended, shows while one
+watches. The hook's grace (30 min) is the platform's: an order paid since is left to its hook."""
 SERVER_START_TIMEOUT = 60.0
 EXIT_FAILED = 1
 log = get_logger("parcelflow.dev")
@@ -73,6 +85,8 @@ class DevConfig:
     hooks_port: int
     task_queue: str
     demo: bool
+    health_port: int = 8704
+    """The worker's health endpoint (``GET /healthz``)."""
     token_lifetime: timedelta = ACCESS_TTL
     """How long the simulated platform's access tokens last (the worker refreshes them)."""
 
@@ -148,7 +162,12 @@ def start_hook_server(stack: ExitStack, orders: Orders, cfg: DevConfig) -> str |
     except ModuleNotFoundError:
         log.warning("hook server left out: workers.hooks is not there yet")
         return None
-    app = hooks.create_app(orders, [HOOK_SECRET], seventeentrack_key=CARRIER_TOKEN)
+    app = hooks.create_app(
+        orders,
+        [HOOK_SECRET],
+        seventeentrack_key=CARRIER_TOKEN,
+        easypost_secret=CLAIMS_WEBHOOK_SECRET,
+    )
     return stack.enter_context(serve_in_thread(app, port=cfg.hooks_port))
 
 
@@ -177,13 +196,19 @@ async def run(cfg: DevConfig) -> int:
         carrier = carrier_sim.SimState(CARRIER_TOKEN, rate_limit=MAX_REQUESTS_PER_SECOND)
         carrier_app = carrier_sim.create_app(carrier)
         carrier_url = servers.enter_context(serve_in_thread(carrier_app, port=cfg.carrier_port))
-        claims_desk = claims_sim.SimState(CLAIMS_KEY, auto_insure=CLAIMS_COVER)
-        claims_app = claims_sim.create_app(claims_desk)
-        claims_url = servers.enter_context(serve_in_thread(claims_app, port=cfg.claims_port))
         orders = Orders(client, cfg.task_queue)
         hooks_url = start_hook_server(servers, orders, cfg)
         if hooks_url is not None:
             carrier.webhook_url = f"{hooks_url}/hooks/17track"
+        # EasyPost as it behaves: each claim's status change is a signed Event to the hook server.
+        claims_desk = claims_sim.SimState(
+            CLAIMS_KEY,
+            auto_insure=CLAIMS_COVER,
+            webhook_url=f"{hooks_url}/hooks/easypost" if hooks_url else None,
+            webhook_secret=CLAIMS_WEBHOOK_SECRET,
+        )
+        claims_app = claims_sim.create_app(claims_desk)
+        claims_url = servers.enter_context(serve_in_thread(claims_app, port=cfg.claims_port))
         async with AsyncExitStack() as running:
             platform = await running.enter_async_context(
                 AliExpressClient(
@@ -213,9 +238,15 @@ async def run(cfg: DevConfig) -> int:
                 claims=claims,
             )
             await running.enter_async_context(worker)
+            health = WorkerHealth(
+                client, cfg.task_queue, tokens=platform.token_status, worker=worker
+            )
+            health_url = await running.enter_async_context(
+                serving(health, WorkerHealthSettings(port=cfg.health_port))
+            )
             await ensure_tracking_poller(client, cfg.task_queue, tracking.batch_size)
             await ensure_dispute_poller(client, cfg.task_queue)
-            await ensure_discovery_poller(client, cfg.task_queue)
+            await ensure_discovery_poller(client, cfg.task_queue, DISCOVERY)
             pushing = asyncio.ensure_future(push_every(carrier, PUSH_EVERY))
             running.callback(pushing.cancel)
             reached = await demo.feed(orders, market) if cfg.demo else []
@@ -225,6 +256,7 @@ async def run(cfg: DevConfig) -> int:
                 carrier_url=carrier_url,
                 claims_url=claims_url,
                 hooks_url=hooks_url,
+                health_url=health_url,
                 reached=reached,
             )
             await stop.wait()
@@ -240,6 +272,7 @@ def _banner(
     carrier_url: str,
     claims_url: str,
     hooks_url: str | None,
+    health_url: str,
     reached: list[tuple[demo.DemoOrder, OrderState]],
 ) -> None:
     lines = [
@@ -249,6 +282,7 @@ def _banner(
         f"marketplace sim      {market_url}",
         f"carrier sim (17TRACK) {carrier_url}",
         f"claims sim (EasyPost) {claims_url}",
+        f"worker health        {health_url}",
         f"data                 {cfg.data_dir.resolve()}",
     ]
     if reached:
@@ -271,6 +305,9 @@ def dev(
     carrier_port: Annotated[int, typer.Option(help="Carrier (17TRACK) simulator port.")] = 8701,
     claims_port: Annotated[int, typer.Option(help="Claims (EasyPost) simulator port.")] = 8703,
     hooks_port: Annotated[int, typer.Option(help="Hook server port.")] = 8000,
+    worker_health_port: Annotated[
+        int, typer.Option(help="The worker's health endpoint port (GET /healthz).")
+    ] = 8704,
     task_queue: Annotated[
         str, typer.Option(envvar="PARCELFLOW_TASK_QUEUE", help="The worker's task queue.")
     ] = "parcelflow",
@@ -295,6 +332,7 @@ def dev(
         carrier_port=carrier_port,
         claims_port=claims_port,
         hooks_port=hooks_port,
+        health_port=worker_health_port,
         task_queue=task_queue,
         demo=demo_orders,
         token_lifetime=timedelta(seconds=token_lifetime),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import re
@@ -15,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,10 +42,22 @@ class DevStack:
     """One ``parcelflow dev`` process and the ports it was given."""
 
     process: subprocess.Popen[str]
-    port: int
-    ui_port: int
+    ports: dict[str, int]
     lines: queue.Queue[str]
-    marketplace_port: int = 0
+    output: list[str] = field(default_factory=list)
+    """Every output line read so far."""
+
+    @property
+    def port(self) -> int:
+        return self.ports["port"]
+
+    @property
+    def ui_port(self) -> int:
+        return self.ports["ui-port"]
+
+    def url(self, service: str) -> str:
+        """``http://127.0.0.1:<port>`` of ``marketplace``, ``carrier``, ``claims``, ``hooks``..."""
+        return f"http://127.0.0.1:{self.ports[f'{service}-port']}"
 
     def wait_for(self, marker: str, timeout: float) -> list[str]:
         """Every output line up to the one containing ``marker``."""
@@ -52,17 +65,26 @@ class DevStack:
         while True:
             line = self.lines.get(timeout=timeout)
             seen.append(line)
+            self.output.append(line)
             if marker in line:
                 return seen
 
+    def printed(self) -> list[str]:
+        """Every line the stack has printed so far."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.output.append(self.lines.get_nowait())
+        return self.output
+
+
+SERVICES = ("port", "ui-port", "marketplace-port", "carrier-port", "claims-port", "hooks-port")
+
 
 def start_dev(data_dir: Path, *extra: str) -> DevStack:
-    port, ui_port, marketplace_port = free_port(), free_port(), free_port()
-    args = [sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir)]
-    args += ["--port", str(port), "--ui-port", str(ui_port)]
-    args += ["--marketplace-port", str(marketplace_port), *extra]
-    for option in ("--carrier-port", "--claims-port", "--hooks-port"):
-        args += [option, str(free_port())]
+    ports = {name: free_port() for name in (*SERVICES, "worker-health-port")}
+    args = [sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir), *extra]
+    for name, port in ports.items():
+        args += [f"--{name}", str(port)]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("PARCELFLOW_TASK_QUEUE", None)
     process = subprocess.Popen(  # noqa: S603 - our own launcher.
@@ -76,7 +98,7 @@ def start_dev(data_dir: Path, *extra: str) -> DevStack:
             lines.put(line)
 
     threading.Thread(target=drain, daemon=True).start()
-    return DevStack(process, port, ui_port, lines, marketplace_port)
+    return DevStack(process, ports, lines)
 
 
 @asynccontextmanager
@@ -156,19 +178,19 @@ async def test_the_worker_refreshes_an_expiring_access_token_without_a_failed_ca
 ) -> None:
     lifetime = 8.0  # seconds; the worker refreshes a quarter of it before the expiry
     async with running(data_dir, "--token-lifetime", str(lifetime)) as (stack, orders):
-        market = f"http://127.0.0.1:{stack.marketplace_port}"
+        market = stack.url("marketplace")
         await asyncio.sleep(lifetime + 1)  # the demo's grant has expired by now
+        answered = await orders.respond(MARKETPLACE, "8800000006", "On its way, tracking attached.")
         async with httpx.AsyncClient(base_url=market) as http:
-            before = (await http.get("/sim/tokens")).json()["refreshes"]
-            answered = await orders.respond(
-                MARKETPLACE, "8800000006", "On its way, tracking attached."
-            )
-            after = (await http.get("/sim/tokens")).json()["refreshes"]
-        assert (
-            answered.state.value == "dispute_awaiting_solution"
-        )  # the answer reached the platform
-        assert after > before
+            tokens = (await http.get("/sim/tokens")).json()
+        printed = "".join(stack.printed())
         assert await stop(stack) == 0
+    # The answer reached the platform, on a refreshed token: the discovery poller's calls every
+    # few seconds refresh it before its expiry, and none of them failed meanwhile.
+    assert answered.state.value == "dispute_awaiting_solution"
+    assert tokens["refreshes"] >= 1
+    assert "Completing activity as failed" not in printed
+    assert "aliexpress token refresh failed" not in printed
 
 
 def chromium() -> str:
