@@ -1,8 +1,9 @@
 """The frozen-clock runs of `make test`: the tests that need no server, once per frozen moment.
 
 No test may depend on today's date, the time of day or the month. This runs pytest once per moment
-of ``tests/frozen_moments.txt`` with ``--frozen-at`` (``tests/frozen_clock.py``), two runs at a
-time (the runs wait on sockets and threads as much as on the CPU, and this is a 2-core machine),
+of ``tests/frozen_moments.txt`` with ``--frozen-at`` (``tests/frozen_clock.py``), three runs at
+a time (the runs wait on sockets and threads as much as on the CPU: on this 2-core machine three
+at a time took 142 s for the six moments, two at a time 215 s),
 prints each run's report as it ends and fails, naming the moments, if any run failed.
 
 Left out of the runs: the tests marked ``temporal`` (the Temporal server keeps its own clock) and
@@ -72,7 +73,7 @@ def run_at(moment: str, pytest_args: list[str]) -> Run:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2, help="runs at a time (default 2)")
+    parser.add_argument("--jobs", type=int, default=3, help="runs at a time (default 3)")
     known, pytest_args = parser.parse_known_args(argv)
     started = time.monotonic()
     failed: list[str] = []

@@ -185,7 +185,12 @@ async def test_a_thousand_parcels_are_looked_up_in_twenty_requests_of_fifty() ->
     state = SimState("dev-token", SettableClock(U), max_batch=50)
     numbers = [("china_post", f"RR{i:08d}0CN") for i in range(1000)]
     with serve_in_thread(create_app(state)) as url:
-        async with SeventeenTrackClient(f"{url}/track/v2.2", "dev-token", batch_size=50) as client:
+        async with SeventeenTrackClient(
+            f"{url}/track/v2.2",
+            "dev-token",
+            batch_size=50,
+            max_rate=None,  # batching, not pacing
+        ) as client:
             await client.register(numbers)
             records = await client.lookup(numbers)
 

@@ -46,7 +46,10 @@ class Sim:
     url: str
 
     def client(self) -> SeventeenTrackClient:
-        return SeventeenTrackClient(f"{self.url}/track/v2.2", "dev-token", batch_size=50)
+        # Unpaced: pacing has its own tests (tests/adapters/test_seventeentrack_tags_and_limits.py).
+        return SeventeenTrackClient(
+            f"{self.url}/track/v2.2", "dev-token", batch_size=50, max_rate=None
+        )
 
     def requests(self, path: str) -> int:
         return int(self.state.request_counts()["requests"].get(path, 0))
