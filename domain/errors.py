@@ -35,6 +35,9 @@ class RefusalReason(StrEnum):
     WITHDRAWAL_UNSUPPORTED = "withdrawal_unsupported"
     UNKNOWN_LOGISTICS_SERVICE = "unknown_logistics_service"
     ORDER_ENDED = "order_ended"
+    PLATFORM_FAILED = "platform_failed"
+    """The marketplace call failed for good without refusing (its authorisation lost, a request
+    it cannot take): nothing reached it, and the command is undone."""
 
 
 class ParcelflowError(Exception):

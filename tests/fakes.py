@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.claims import FileClaim
-from domain.errors import PlatformRefused, TransientPortError
+from domain.errors import PermanentPortError, PlatformRefused, TransientPortError
 from domain.ports import (
     CarrierAnswer,
     CarrierRecord,
@@ -35,6 +35,8 @@ class FakePlatform:
 
     supports_withdrawal: bool = True
     refuse: dict[str, tuple[str, str]] = field(default_factory=dict)
+    fail: dict[str, str] = field(default_factory=dict)
+    """Methods that fail for good before anything lands (``PermanentPortError``), with why."""
     calls: list[PlatformCall] = field(default_factory=list)
     orders: dict[str, PlatformOrder] = field(default_factory=dict)
     disputes: dict[str, PlatformDispute] = field(default_factory=dict)
@@ -48,6 +50,8 @@ class FakePlatform:
     """The order ids ``get_order`` was asked for, in order."""
 
     def _record(self, method: str, key: str, *args: object) -> None:
+        if method in self.fail:
+            raise PermanentPortError(self.fail[method])
         self.calls.append(PlatformCall(method, key, args))
         if method in self.refuse:
             code, message = self.refuse[method]

@@ -63,11 +63,14 @@ WITHDRAWAL_CHECK_PATCH = "withdrawal-asks-carrier-r8"
 CHECK_ASIDE_PATCH = "carrier-check-aside"
 """The R8 carrier check runs beside the order's clocks instead of holding them up."""
 RESHIP_CLAIM_PATCH = "reship-number-claims-r2"
+"""A reship's number is claimed (for its replacement order) before the solution is sent."""
 FOLLOW_AT_UPLOAD_PATCH = "follow-at-upload"
 """An upload registers its number with the tracking service at once, tagged with the order."""
 STOP_AT_END_PATCH = "stop-tracking-at-end"
 """An order that ends stops the tracking of the number it carries (17TRACK ``stoptrack``)."""
-"""A reship's number is claimed (for its replacement order) before the solution is sent."""
+FAILED_UPLOAD_PATCH = "failed-upload-undone"
+"""An upload whose platform call failed for good (not a refusal: the authorisation lost, a
+request the platform cannot take) is undone like a refused one: the number was never sent."""
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
@@ -433,7 +436,16 @@ class OrderWorkflow:
         except ActivityError as failure:
             cause = failure.cause
             kind = _REFUSAL_KIND.get(type(command))
-            if not isinstance(cause, ApplicationError) or cause.type != "PlatformRefused":
+            if not isinstance(cause, ApplicationError):
+                raise
+            if (
+                cause.type == "PermanentPortError"
+                and isinstance(command, SendTrackingUpload)
+                and workflow.patched(FAILED_UPLOAD_PATCH)
+            ):
+                failed = RefusalReason.PLATFORM_FAILED.value
+                cause = ApplicationError(cause.message, failed, cause.message, type=cause.type)
+            elif cause.type != "PlatformRefused":
                 raise
             if kind is None:
                 workflow.logger.warning("platform refused %s: %s", command.kind, cause.message)

@@ -156,6 +156,35 @@ async def test_the_platform_moving_the_eta_closer_locks_the_order(env: WorkflowE
         assert view.order.locked_at == upload + 6 * H
 
 
+async def test_an_upload_the_platform_call_fails_for_good_is_undone_and_the_number_stays_free(
+    env: WorkflowEnvironment,
+) -> None:
+    """Not a refusal: the call could not be made (the store's authorisation lost). The order
+    must not show a number the platform never got."""
+    async with order_run(env) as run:
+        await run.move_to(run.paid_at + 10 * H)
+        number = fresh_s10()
+        run.platform.fail["upload_tracking"] = "IllegalRefreshToken: re-authorise the store"
+        refusal = await run.refusal(
+            OrderWorkflow.upload_tracking,
+            UploadTracking(carrier="china_post", tracking_number=number),
+        )
+        assert refusal.type == "platform_failed"
+        assert "IllegalRefreshToken" in refusal.message
+        view = await run.view()
+        assert (view.state, view.order.shipment) == (S.AWAITING_SHIPMENT, None)
+        assert [e.kind for e in view.order.timeline][-1] == "platform_refused_upload"
+        assert run.platform.keys("upload_tracking") == []
+
+        del run.platform.fail["upload_tracking"]  # re-authorised: the same number goes through
+        view = await run.handle.execute_update(
+            OrderWorkflow.upload_tracking,
+            UploadTracking(carrier="china_post", tracking_number=number),
+        )
+        assert view.state is S.SHIPPED
+        assert len(run.platform.keys("upload_tracking")) == 1
+
+
 async def test_an_order_not_shipped_in_72_hours_is_closed_unfulfilled(
     env: WorkflowEnvironment,
 ) -> None:
