@@ -20,7 +20,8 @@ AWAITING_SHIPMENT = ("WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS")
 """The platform's statuses of a paid order the seller has still to ship (in full)."""
 FINISHED = "FINISH"
 """The platform's status of an order that has ended, whatever ended it (``end_reason``)."""
-CONFIRMED_REASONS = frozenset({"buyer_confirm_goods", "buyer_accept_goods_timeout"})
+AUTO_CONFIRMED = "buyer_accept_goods_timeout"
+CONFIRMED_REASONS = frozenset({"buyer_confirm_goods", AUTO_CONFIRMED})
 """End reasons that mean the buyer received the goods: the buyer confirmed (documented,
 ``buyer_confirm_goods``) or the platform confirmed for them when the countdown ended (assumed
 value, the simulator's: no public list of end reasons was found)."""
@@ -104,7 +105,7 @@ def finished_fact(
     order finishes once."""
     event_id = f"platform-order-finished:{order_id}"
     if end_reason in CONFIRMED_REASONS:
-        return BuyerConfirmed(event_id=event_id, at=at)
+        return BuyerConfirmed(event_id=event_id, at=at, auto=end_reason == AUTO_CONFIRMED)
     return OrderClosedByPlatform(event_id=event_id, at=at, reason=end_reason[:200])
 
 

@@ -124,6 +124,9 @@ class BuyerConfirmed(_Fact):
     """The buyer confirmed receipt, or the platform auto-confirmed (T5)."""
 
     kind: Literal[EventKind.BUYER_CONFIRMED] = EventKind.BUYER_CONFIRMED
+    auto: bool = False
+    """The platform confirmed for the buyer when the confirmation period ended (the buyer did
+    nothing): the timeline says so, a seller reads it differently from a buyer's word."""
 
 
 class DisputeReason(StrEnum):

@@ -174,7 +174,11 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             order.eta, order.eta_changed_at = event.eta, event.at
             _note(order, event.at, "platform", "eta_changed", f"ETA {event.eta.isoformat()}")
         case BuyerConfirmed():
-            _note(order, event.at, "buyer", "buyer_confirmed")
+            if event.auto:
+                detail = "auto-confirmed by the platform: the buyer's confirmation period ended"
+                _note(order, event.at, "platform", "buyer_confirmed", detail)
+            else:
+                _note(order, event.at, "buyer", "buyer_confirmed")
             if (order.state, event.kind) in TRANSITIONS:
                 _move(order, event.kind)
         case DisputeOpened():

@@ -134,11 +134,13 @@ async def test_an_order_the_platform_finished_ends_confirmed_or_closed_with_its_
 
     done = await ActivityEnvironment().run(acts.check, "aliexpress", due, T0)
 
-    assert [(i, type(f)) for i, f in orders.facts] == [
-        ("901", BuyerConfirmed),
-        ("902", OrderClosedByPlatform),
+    assert [(i, type(f).__name__) for i, f in orders.facts] == [
+        ("901", "BuyerConfirmed"),
+        ("902", "OrderClosedByPlatform"),
     ]
-    closed = orders.facts[1][1]
+    confirmed, closed = orders.facts[0][1], orders.facts[1][1]
+    assert isinstance(confirmed, BuyerConfirmed)
+    assert confirmed.auto  # the platform's countdown, not the buyer: the timeline says so
     assert isinstance(closed, OrderClosedByPlatform)
     assert closed.reason == "cancel_order_close_trade"
     assert done.ended == ["901", "902"]
