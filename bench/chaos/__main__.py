@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--spread", type=float, default=150.0)
     parser.add_argument("--fault-rate", type=float, default=0.1)
+    parser.add_argument("--dropped-hooks", type=float, default=0.05, help="share of orders")
+    parser.add_argument("--token-lifetime", type=float, default=30.0, help="seconds")
+    parser.add_argument("--push-fault-rate", type=float, default=0.2)
     parser.add_argument("--json", type=Path, default=Path("bench/chaos-results.json"))
     parser.add_argument(
         "--keep", type=Path, help="keep each run's server and worker logs in KEEP/seed-N"
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             scale=args.scale,
             spread=args.spread,
             fault_rate=args.fault_rate,
+            dropped_hooks=args.dropped_hooks,
+            token_lifetime=args.token_lifetime,
+            push_fault_rate=args.push_fault_rate,
         )
         workdir = args.keep / f"seed-{seed}" if args.keep else None
         if workdir is not None:

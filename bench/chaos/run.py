@@ -10,6 +10,7 @@ script would.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import tempfile
 import time
@@ -17,11 +18,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -29,14 +31,28 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from adapters import carrier_sim, platform_sim
 from adapters.asgi_server import free_port, serve_in_thread
 from adapters.easypost import sim as claims_sim
 from adapters.platform_sim.rules import SimRefusal, SimRules
+from bench.chaos import hazards
 from bench.chaos.check import OrderCheck, check_order, market_disagrees
-from bench.chaos.scripts import COMMANDS, PATHS, REPLACEMENT, Act, Plan, policy
+from bench.chaos.market import ChaosMarket, CountingTokens, Grants
+from bench.chaos.pushes import FaultyPushes
+from bench.chaos.scripts import (
+    COMMANDS,
+    PATHS,
+    REPLACEMENT,
+    REPORTED,
+    Act,
+    Plan,
+    policy,
+    scripted_scan,
+    tracked_fact,
+)
 from bench.chaos.stack import DevServer, WorkerProcess, wait_until
 from bench.chaos.worker import (
     CARRIER_TOKEN,
@@ -44,6 +60,7 @@ from bench.chaos.worker import (
     CLIENT_TIMEOUT,
     MARKET_KEY,
     MARKET_SECRET,
+    discovery_queue,
 )
 from domain.events import (
     Event,
@@ -53,16 +70,22 @@ from domain.events import (
     WithdrawTracking,
 )
 from domain.money import Money
-from domain.order import replacement_order_id
+from domain.order import OrderFacts, replacement_order_id
+from domain.polling import PollingPolicy
 from domain.tracking_numbers import s10_check_digit
 from workers import hooks
 from workers.config import TemporalSettings
 from workers.orders import Orders
 from workers.temporal_client import connect
 from workers.webhook_signatures import sign
-from workers.worker import ensure_tracking_poller
 from workflows.messages import OrderOutcome, OrderView
 from workflows.order import OrderWorkflow
+from workflows.order_discovery import (
+    DISCOVERY_POLLER_ID,
+    DiscoveryPollerInput,
+    DiscoveryPollerWorkflow,
+)
+from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWorkflow
 
 HOOK_SECRET = "whsec_Y2hhb3MtcnVuLWhvb2stc2VjcmV0LWtleQ=="  # noqa: S105 - a throw-away local secret
 SELLERS = 5
@@ -84,6 +107,22 @@ class ChaosConfig:
     """Seconds over which the orders are created."""
     fault_rate: float = 0.1
     """The share of simulator calls that suffer an injected fault."""
+    dropped_hooks: float = 0.05
+    """The share of orders whose creation hook the marketplace never sends (at least one):
+    the discovery poller must find them."""
+    late_hooks: float = 1 / 3
+    """The share of those whose hook comes after all, once discovery has started the order."""
+    discovery_every: float = 5.0
+    """Seconds (before scaling) between discovery's listings, and its grace for a hook."""
+    token_lifetime: float = 30.0
+    """Seconds an access token lasts (not scaled): each worker refreshes a quarter before."""
+    push_every: float = 1.0
+    """Seconds between the carrier simulator's push rounds (not scaled)."""
+    push_fault_rate: float = 0.2
+    """The share of pushes dropped, duplicated, reordered or delayed."""
+    poll_every: float = 15.0
+    """Seconds (before scaling) between the fallback tracking poller's look-ups of a parcel:
+    a scan whose push was dropped reaches its order within about this."""
     tolerance: float = 45.0
     """Seconds a deadline may be acted on after it fell due, when outages overlap: a server
     outage (up to 3 s, its restart, and the workers' poll back-off after it, up to ~10 s), a
@@ -102,6 +141,16 @@ class Report:
     unexpected_worker_exits: list[int] = field(default_factory=list)
     faults_injected: int = 0
     claims_filed: int = 0
+    dropped_hooks: int = 0
+    late_hooks: Counter[str] = field(default_factory=Counter)
+    """The late hooks' answers (``accepted`` or ``already_processed``)."""
+    token_grants: int = 0
+    token_refreshes: int = 0
+    token_refusals: int = 0
+    """Calls the platform refused for an expired access token (each refreshed, sent again)."""
+    push_faults: Counter[str] = field(default_factory=Counter)
+    scans: Counter[str] = field(default_factory=Counter)
+    """Scans the carrier simulator reported, by how each first reached its order."""
     checks: list[OrderCheck] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -114,6 +163,8 @@ class Report:
             out.append(f"{self.worker_kills} worker kills, {self.config.worker_kills} planned")
         if self.server_restarts != self.config.server_restarts:
             out.append(f"{self.server_restarts} restarts, {self.config.server_restarts} planned")
+        if self.checks and self.token_refreshes == 0:
+            out.append("no access token was refreshed: the tokens never expired in the run")
         return out
 
     @property
@@ -137,6 +188,15 @@ class Report:
             "simulator_faults": self.faults_injected,
             "side_effects": sum(len(c.keys) for c in self.checks),
             "claims_filed": self.claims_filed,
+            "dropped_hooks": self.dropped_hooks,
+            "late_hooks": dict(sorted(self.late_hooks.items())),
+            "token_grants": self.token_grants,
+            "token_refreshes": self.token_refreshes,
+            "token_refusals": self.token_refusals,
+            "push_faults": dict(sorted(self.push_faults.items())),
+            "scans": sum(self.scans.values()),
+            "scans_by_push": self.scans[hazards.PUSH],
+            "scans_by_poll": self.scans[hazards.POLL],
             "deadlines_fired": sum(c.deadlines_fired for c in self.checks),
             "max_deadline_lateness_s": round(max(lateness, default=0.0), 2),
             "seconds": round(self.seconds, 1),
@@ -163,6 +223,22 @@ def plans(config: ChaosConfig, rng: random.Random) -> list[Plan]:
     return out
 
 
+def drop_hooks(config: ChaosConfig, the_plans: list[Plan]) -> list[Plan]:
+    """Mark the orders whose creation hook is never sent, and those whose hook comes late;
+    drawn from the run's seed apart from its other draws (the orders and kills stay as they
+    were without this hazard)."""
+    if not the_plans or config.dropped_hooks <= 0:
+        return []
+    rng = random.Random(f"dropped-hooks-{config.seed}")
+    count = max(1, round(config.dropped_hooks * len(the_plans)))
+    dropped = rng.sample(the_plans, min(count, len(the_plans)))
+    for plan in dropped:
+        plan.hook_dropped = True
+    for plan in dropped[: round(config.late_hooks * len(dropped))]:
+        plan.late_hook = True
+    return dropped
+
+
 @dataclass
 class Driver:
     """Acts out the plans against the running system."""
@@ -171,10 +247,12 @@ class Driver:
     client: Client
     orders: Orders
     market: platform_sim.SimState
+    carrier: carrier_sim.SimState
     hooks_url: str
     http: httpx.AsyncClient
     t0: float = field(default_factory=time.monotonic)
     replacements: list[asyncio.Task[None]] = field(default_factory=list)
+    late: list[asyncio.Task[str]] = field(default_factory=list)
 
     async def sleep_until(self, offset: float) -> None:
         """Sleep until ``offset`` seconds after the run's start."""
@@ -186,10 +264,34 @@ class Driver:
         created_at = datetime.now(UTC).replace(microsecond=0)
         plan.created_at = created_at
         facts = plan.facts(created_at, self.config.scale)
-        self.market.add_order(plan.order_id, eta=facts.eta or created_at, total=facts.total)
-        await _retrying(lambda: self.orders.create(facts))
+        eta = facts.eta or created_at
+        self.market.add_order(plan.order_id, eta=eta, total=facts.total, seller_id=plan.seller_id)
         handle = self.client.get_workflow_handle(facts.workflow_id, result_type=OrderOutcome)
+        if plan.hook_dropped:
+            # No hook: the order exists once the discovery poller has listed it and started it.
+            view = await _retrying(lambda: handle.query(OrderWorkflow.view))
+            assert isinstance(view, OrderView)
+            plan.created_at = view.order.facts.paid_at
+            if plan.late_hook:
+                self.late.append(asyncio.create_task(self.late_hook(facts)))
+        else:
+            await _retrying(lambda: self.orders.create(facts))
         await self.steps(plan, handle)
+
+    async def late_hook(self, facts: OrderFacts) -> str:
+        """The dropped creation hook, delivered after all to the hook server (with the
+        platform's default clocks: were it taken, the order would not end as predicted)."""
+        hook = {
+            "marketplace": facts.marketplace,
+            "order_id": facts.order_id,
+            "seller_id": facts.seller_id,
+            "total": facts.total.model_dump(mode="json"),
+            "paid_at": facts.paid_at.isoformat(),
+            "eta": facts.eta.isoformat() if facts.eta else None,
+            "platform_supports_withdrawal": facts.platform_supports_withdrawal,
+        }
+        answer = await self.post_signed("/hooks/orders", f"late:{facts.order_id}", hook)
+        return str(answer.get("status", ""))
 
     async def steps(self, plan: Plan, handle: WorkflowHandle[Any, Any]) -> None:
         """Each step of ``plan`` at its offset from the order's creation (or as soon as the
@@ -203,9 +305,13 @@ class Driver:
             await self.act(plan, handle, index)
 
     async def act(self, plan: Plan, handle: WorkflowHandle[Any, Any], index: int) -> None:
-        """One step: a seller command as an update, or a fact as a signed hook."""
+        """One step: a seller command as an update, a scan as the carrier reports it, or a
+        fact as a signed hook."""
         act = plan.path.steps[index].act
         await self.tell_market(plan, index)
+        if act in REPORTED:
+            await self.carrier_reports(plan, handle, index)
+            return
         event = plan.event(index, datetime.now(UTC))
         if act in COMMANDS:
             await self.command(handle, event, f"{handle.id}:step:{index}")
@@ -222,6 +328,28 @@ class Driver:
             )
             plan.replacement = child
             self.replacements.append(asyncio.create_task(self.follow(child)))
+
+    async def carrier_reports(
+        self, plan: Plan, handle: WorkflowHandle[Any, Any], index: int
+    ) -> None:
+        """The carrier simulator shows a scan of the step's number (its pushes and the
+        tracking poller take it from there); the step is done once the order has it."""
+        scan = scripted_scan(plan.path.steps[index].act, datetime.now(UTC).replace(microsecond=0))
+        number = plan.number_at(index)
+        event_id = tracked_fact(plan.carrier, number, scan).event_id
+        known = self.carrier.scripts.get(number)
+        earlier = known.events if known else ()
+        self.carrier.add_script(
+            carrier_sim.ParcelScript(number=number, carrier=plan.carrier, events=(*earlier, scan))
+        )
+        plan.scans.append((number, event_id))
+
+        async def reached() -> None:
+            view = await handle.query(OrderWorkflow.view)
+            if not any(e.event_id == event_id for e in view.order.timeline):
+                raise _Retry(f"scan {event_id} not on the order yet")
+
+        await _retrying(reached)
 
     async def tell_market(self, plan: Plan, index: int) -> None:
         """What the buyer, the carrier or the platform did, as the marketplace simulator learns
@@ -284,26 +412,40 @@ class Driver:
 
     async def hook(self, order_id: str, event: Event) -> None:
         """A fact as the marketplace delivers it: signed, retried until taken."""
-        body = event.model_dump_json().encode()
-        event_id = str(getattr(event, "event_id", ""))
-        url = f"{self.hooks_url}/hooks/marketplace/aliexpress/orders/{order_id}/events"
+        path = f"/hooks/marketplace/aliexpress/orders/{order_id}/events"
+        await self.post_signed(path, str(getattr(event, "event_id", "")), event)
 
-        async def deliver() -> None:
+    async def post_signed(self, path: str, webhook_id: str, body: object) -> dict[str, Any]:
+        """A hook as the marketplace sends it (Standard Webhooks), retried until taken; its
+        answer."""
+        content = (
+            body.model_dump_json().encode()
+            if isinstance(body, BaseModel)
+            else json.dumps(body).encode()
+        )
+
+        async def deliver() -> dict[str, Any]:
             stamp = int(time.time())
             headers = {
                 "content-type": "application/json",
-                "webhook-id": event_id,
+                "webhook-id": webhook_id,
                 "webhook-timestamp": str(stamp),
-                "webhook-signature": sign(HOOK_SECRET, event_id, stamp, body),
+                "webhook-signature": sign(HOOK_SECRET, webhook_id, stamp, content),
             }
-            response = await self.http.post(url, content=body, headers=headers)
+            response = await self.http.post(
+                f"{self.hooks_url}{path}", content=content, headers=headers
+            )
             if response.status_code >= 500:
                 raise _Retry(f"hook answered {response.status_code}")
             if response.status_code >= 300:
                 msg = f"hook refused {response.status_code}: {response.text}"
                 raise _Refused(msg)
+            answer: dict[str, Any] = response.json()
+            return answer
 
-        await _retrying(deliver)
+        answer = await _retrying(deliver)
+        assert isinstance(answer, dict)
+        return answer
 
 
 class _Retry(Exception):
@@ -397,6 +539,7 @@ class Simulators:
     """The marketplace, carrier and claims simulators of a run, serving on local ports."""
 
     market: platform_sim.SimState
+    tokens: CountingTokens
     carrier: carrier_sim.SimState
     claims: claims_sim.SimState
     urls: list[str]
@@ -408,9 +551,10 @@ class Simulators:
 
 
 def simulators(config: ChaosConfig, stack: ExitStack) -> Simulators:
-    """Start the three simulators, each with its own rules and injected faults."""
+    """Start the three simulators, each with its own rules and injected faults; the
+    marketplace's access tokens expire, the carrier's scans are shown on the wall clock."""
     rules = policy(config.scale)
-    market = platform_sim.SimState(
+    market = ChaosMarket(
         app_key=MARKET_KEY,
         app_secret=MARKET_SECRET,
         rules=SimRules(
@@ -419,9 +563,12 @@ def simulators(config: ChaosConfig, stack: ExitStack) -> Simulators:
             solution=rules.solution,
         ),
         fault_sleep=CLIENT_TIMEOUT + 1,
+        open_tokens=False,
     )
+    tokens = CountingTokens(market.now, timedelta(seconds=config.token_lifetime))
+    market.tokens = tokens
     market.inject_randomly(config.fault_rate, config.seed)
-    carrier = carrier_sim.SimState(CARRIER_TOKEN)
+    carrier = carrier_sim.SimState(CARRIER_TOKEN, lambda: datetime.now(UTC))
     carrier.inject_randomly(
         config.fault_rate,
         config.seed + 1,
@@ -445,7 +592,7 @@ def simulators(config: ChaosConfig, stack: ExitStack) -> Simulators:
         claims_sim.create_app(claims),
     )
     urls = [stack.enter_context(serve_in_thread(app)) for app in apps]
-    return Simulators(market, carrier, claims, urls)
+    return Simulators(market, tokens, carrier, claims, urls)
 
 
 async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report) -> None:
@@ -453,36 +600,91 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
     server = DevServer(tmp / "temporal.db", free_port(), tmp / "temporal.log")
     server.start()
     stack.callback(server.stop)
-    settings = TemporalSettings(address=server.address, task_queue=f"chaos-{config.seed}")
+    settings = TemporalSettings(address=server.address, task_queue=_task_queue(config))
     client = await _connect(settings)
     sims = simulators(config, stack)
     orders = Orders(client, settings.task_queue)
-    app = hooks.create_app(orders, [HOOK_SECRET], seventeentrack_key=None)
+    app = hooks.create_app(orders, [HOOK_SECRET], seventeentrack_key=CARRIER_TOKEN)
     hooks_url = stack.enter_context(serve_in_thread(app))
-    worker = WorkerProcess(server.address, settings.task_queue, sims.urls, tmp / "worker.log")
+    grants = Grants(sims.tokens)
+    margin = config.token_lifetime / 4
+    worker = WorkerProcess(
+        server.address,
+        settings.task_queue,
+        [*sims.urls, str(config.scale), str(margin)],
+        tmp / "worker.log",
+        env=grants.worker_env,
+    )
     await worker.start()
     stack.callback(worker.stop)
-    await ensure_tracking_poller(client, settings.task_queue, batch_size=40)
+    await _start_pollers(config, client, settings.task_queue)
     the_plans = plans(config, rng)
+    report.dropped_hooks = len(drop_hooks(config, the_plans))
     async with httpx.AsyncClient(timeout=10) as http:
-        driver = Driver(config, client, orders, sims.market, hooks_url, http)
+        driver = Driver(config, client, orders, sims.market, sims.carrier, hooks_url, http)
+        pushes = FaultyPushes(
+            sims.carrier,
+            f"{hooks_url}/hooks/17track",
+            http,
+            config.push_fault_rate,
+            random.Random(config.seed + 3),
+        )
+        pushing = asyncio.create_task(pushes.run(config.push_every))
         keeper = asyncio.create_task(worker.keep_alive())
         killer = asyncio.create_task(
             chaos(config, rng, server=server, worker=worker, report=report, t0=driver.t0)
         )
         played = await asyncio.gather(*(driver.play(p) for p in the_plans), return_exceptions=True)
         followed = await asyncio.gather(*driver.replacements, return_exceptions=True)
+        late = await asyncio.gather(*driver.late, return_exceptions=True)
         for plan, result in zip(the_plans, played, strict=True):
             if isinstance(result, BaseException):
                 report.errors.append(f"{plan.order_id} ({plan.path.name}): {_why(result)}")
         report.errors.extend(f"a replacement: {_why(r)}" for r in followed if r is not None)
+        failed = [r for r in late if isinstance(r, BaseException)]
+        report.errors.extend(f"a late hook: {_why(r)}" for r in failed)
+        report.late_hooks.update(r for r in late if isinstance(r, str))
         await killer
         everyone = [*the_plans, *(p.replacement for p in the_plans if p.replacement)]
         outcomes = await _outcomes(client, everyone, within=300 * config.scale + 60)
         keeper.cancel()
+        pushing.cancel()
+        await pushes.stop()
     report.unexpected_worker_exits = worker.unexpected_exits
     report.faults_injected = sims.faults_drawn
+    report.push_faults.update({str(k): n for k, n in pushes.faults.items()})
+    report.token_grants = grants.issued
+    report.token_refreshes = sims.tokens.refreshes
+    report.token_refusals = sims.tokens.refused_access
+    if refused := sims.tokens.refused_refresh:
+        report.errors.append(f"the platform refused a refresh token {refused} times")
+    if deaths := hazards.refresh_token_deaths((tmp / "worker.log").read_text(errors="replace")):
+        report.errors.append(f"a worker's refresh token was refused {deaths} times (its log)")
     await _verify(config, client, everyone=everyone, outcomes=outcomes, sims=sims, report=report)
+
+
+async def _start_pollers(config: ChaosConfig, client: Client, task_queue: str) -> None:
+    """The tracking poller, a fallback to pushes (every ``poll_every``), and the discovery
+    poller (every ``discovery_every``, leaving an order that long to its hook) on its queue."""
+    every = timedelta(seconds=config.poll_every * config.scale)
+    polling = PollingPolicy(
+        batch_size=40, cancel_window_every=every, in_transit_every=every, max_sleep=every
+    )
+    await client.start_workflow(
+        TrackingPollerWorkflow.run,
+        PollerInput(polling=polling),
+        id=f"{POLLER_ID}-{task_queue}",
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    listing = timedelta(seconds=config.discovery_every * config.scale)
+    await client.start_workflow(
+        DiscoveryPollerWorkflow.run,
+        DiscoveryPollerInput(every=listing, hook_grace=listing),
+        id=f"{DISCOVERY_POLLER_ID}-{task_queue}",
+        task_queue=discovery_queue(task_queue),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
 
 
 async def _verify(
@@ -494,8 +696,10 @@ async def _verify(
     sims: Simulators,
     report: Report,
 ) -> None:
-    """Each order (replacements too) against its prediction, and one claim per lost parcel."""
+    """Each order (replacements too) against its prediction, its scans and its start, one
+    claim per lost parcel, and no platform call failed for a token."""
     ledger = sims.market.ledger()
+    converter = client.data_converter
     for plan in everyone:
         outcome = outcomes.get(plan.order_id)
         if not isinstance(outcome, OrderOutcome):
@@ -513,7 +717,17 @@ async def _verify(
             dispute = sims.market.dispute(dispute.dispute_id)  # its deadlines evaluated now
         if disagreement := market_disagrees(plan, outcome.state, dispute):
             check.problems.append(disagreement)
+        if outcome.order is not None:
+            check.problems.extend(hazards.scan_problems(plan, outcome.order))
+        scanned = [event_id for _, event_id in plan.scans]
+        report.scans.update(await hazards.scan_routes(history, scanned, client.identity, converter))
+        runs = (await client.count_workflows(f"WorkflowId = '{_wid(plan)}'")).count
+        check.problems.extend(hazards.discovery_problems(plan, history, runs, client.identity))
+        check.problems.extend(await hazards.token_failures(history, converter))
         report.checks.append(check)
+    discovery = f"{DISCOVERY_POLLER_ID}-{_task_queue(config)}"
+    poller = await client.get_workflow_handle(discovery).fetch_history()
+    report.errors.extend(await hazards.token_failures(poller, converter))
     for plan in everyone:
         if plan.replacement is not None:
             lost = plan.numbers[0]
@@ -527,6 +741,10 @@ def _why(error: BaseException) -> str:
     """An error with its cause (an update's refusal names its reason only in its cause)."""
     cause = error.cause if isinstance(error, WorkflowUpdateFailedError) else None
     return f"{error!r}: {cause}" if cause is not None else repr(error)
+
+
+def _task_queue(config: ChaosConfig) -> str:
+    return f"chaos-{config.seed}"
 
 
 def _wid(plan: Plan) -> str:

@@ -5,6 +5,8 @@ platform's rules shortened by the same ``scale``; every step lies far enough fro
 deadline (at least ``MARGIN`` scaled seconds) that an outage delaying it cannot change the
 outcome. The prediction runs the pure ``domain.lifecycle`` over the script at its nominal
 times: the final state, the side effects (their idempotency keys) and the deadlines fired.
+A scan, a loss or a delivery is what the carrier simulator reports (pushed, else polled), so
+the prediction takes the fact the 17TRACK adapter and ``domain.polling`` make of it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from adapters import carrier_sim
+from adapters.carrier_sim.protocol import track_info
+from adapters.seventeentrack.responses import track_record
+from adapters.seventeentrack.units import carrier_key
 from domain.commands import CheckCarrier, Command, OpenCarrierClaim, StartReship
 from domain.events import (
     BuyerAnsweredSolution,
@@ -23,7 +29,6 @@ from domain.events import (
     DisputeOpened,
     Event,
     ParcelDelivered,
-    ProofOfDelivery,
     ProposeSolution,
     RespondToDispute,
     UploadTracking,
@@ -33,6 +38,7 @@ from domain.lifecycle import advance, decide
 from domain.money import Money
 from domain.order import Order, OrderFacts, pending_deadlines
 from domain.policy import Policy
+from domain.polling import new_facts
 from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 
@@ -70,7 +76,40 @@ class Act(StrEnum):
 COMMANDS = frozenset({Act.SHIP, Act.WITHDRAW, Act.RESPOND, Act.REFUND, Act.FULL_REFUND, Act.RESHIP})
 CARRIER_FACTS = frozenset({Act.SCAN, Act.LOST, Act.DELIVER, Act.OLD_SCAN})
 """Steps that are carrier facts: each names the tracking number it is about (R10)."""
+REPORTED = {
+    Act.SCAN: ("InTransit_PickedUp", "Picked up", "Yiwu"),
+    Act.LOST: ("Exception_Lost", "Item lost", ""),
+    Act.DELIVER: (
+        "Delivered_Other",
+        "Delivered, signed by front desk, photo: https://pod.example/1.jpg",
+        "Lyon",
+    ),
+}
+"""The carrier facts the carrier simulator reports, as 17TRACK sub-status, text and place. The
+late scan of a withdrawn number (``OLD_SCAN``) is not among them: its tracking was stopped at
+the withdrawal, so 17TRACK neither pushes nor is polled for it; the marketplace's hook tells it."""
 RESHIP_CARRIER = "yanwen"
+
+
+def scripted_scan(act: Act, at: datetime) -> carrier_sim.ScriptedEvent:
+    """The scan the carrier simulator reports for a step ``act`` happening at ``at``."""
+    sub_status, description, location = REPORTED[act]
+    return carrier_sim.ScriptedEvent(
+        at=at, sub_status=sub_status, description=description, location=location
+    )
+
+
+def tracked_fact(
+    carrier: str, number: str, scan: carrier_sim.ScriptedEvent
+) -> CarrierScanned | ParcelDelivered:
+    """The fact an order takes of ``scan`` of ``number``, pushed or polled alike: the carrier
+    simulator's 17TRACK record of it, read by the 17TRACK adapter, made a fact the one way."""
+    sim = carrier_sim.SimState(clock=lambda: scan.at)
+    sim.add_script(carrier_sim.ParcelScript(number=number, carrier=carrier, events=(scan,)))
+    key = carrier_key(carrier)
+    item = {"number": number, "carrier": key, "track_info": track_info(sim, number)}
+    [fact] = new_facts(track_record(carrier, item), ())
+    return fact
 
 
 @dataclass(frozen=True)
@@ -201,6 +240,17 @@ class Plan:
     """For a reshipped parcel's order: the workflow id of the order it replaces."""
     replacement: Plan | None = None
     """The replacement order a reship started (set when the reship was proposed)."""
+    hook_dropped: bool = False
+    """The marketplace never sends this order's creation hook: discovery must find it."""
+    late_hook: bool = False
+    """Its dropped hook arrives after all, once discovery has started the order."""
+    scans: list[tuple[str, str]] = field(default_factory=list)
+    """(number, event id) of each scan the carrier simulator was given for this order."""
+
+    @property
+    def carrier(self) -> str:
+        """The carrier its parcels travel with (a replacement: the reship's)."""
+        return CARRIER if self.replacement_of is None else RESHIP_CARRIER
 
     def facts(self, created_at: datetime, scale: float) -> OrderFacts:
         """The order as its creation hook describes it (paid at its creation); a replacement
@@ -259,7 +309,10 @@ class Plan:
                     reship_tracking_number=self.numbers[-1],
                 )
                 return ProposeSolution(solution=reship)
-            case Act.SCAN | Act.OLD_SCAN:
+            case Act.SCAN | Act.LOST | Act.DELIVER:
+                assert number is not None
+                return tracked_fact(self.carrier, number, scripted_scan(act, at))
+            case Act.OLD_SCAN:
                 return CarrierScanned(
                     event_id=event_id,
                     at=at,
@@ -267,19 +320,6 @@ class Plan:
                     status="picked_up",
                     code="PU",
                     location="Yiwu",
-                )
-            case Act.LOST:
-                return CarrierScanned(
-                    event_id=event_id,
-                    at=at,
-                    tracking_number=number,
-                    status="exception",
-                    code="Exception_Lost",
-                )
-            case Act.DELIVER:
-                proof = ProofOfDelivery(signer="front desk", photo_url="https://pod.example/1.jpg")
-                return ParcelDelivered(
-                    event_id=event_id, at=at, tracking_number=number, code="DLV", proof=proof
                 )
             case Act.CONFIRM:
                 return BuyerConfirmed(event_id=event_id, at=at)

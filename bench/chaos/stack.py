@@ -7,11 +7,13 @@ same port, database file and task queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,9 +67,11 @@ class WorkerProcess:
 
     address: str
     task_queue: str
-    urls: list[str]
-    """The marketplace, carrier and claims simulators' base URLs."""
+    args: list[str]
+    """The worker's arguments after the address and task queue (``bench.chaos.worker``)."""
     log: Path
+    env: Callable[[], Mapping[str, str]] = dict
+    """Environment variables of each new worker (called at every start)."""
     process: subprocess.Popen[str] | None = None
     started: int = 0
     unexpected_exits: list[int] = field(default_factory=list)
@@ -77,10 +81,11 @@ class WorkerProcess:
         args = [sys.executable, "-m", "bench.chaos.worker", self.address, self.task_queue]
         with self.log.open("a") as err:
             self.process = subprocess.Popen(  # noqa: S603, ASYNC220 - our worker; starts at once
-                [*args, *self.urls],
+                [*args, *self.args],
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
+                env={**os.environ, **self.env()},
             )
         self.started += 1
         out = self.process.stdout
@@ -101,7 +106,9 @@ class WorkerProcess:
             process = self.process
             if process is not None and (code := process.poll()) is not None and code != -9:
                 self.unexpected_exits.append(code)
-                await self.start()
+                # A start that fails (the new worker exited too) is tried again next turn.
+                with contextlib.suppress(RuntimeError, TimeoutError):
+                    await self.start()
 
     def stop(self) -> None:
         """A clean stop at the end of the run."""
