@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import importlib
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -56,6 +58,8 @@ HOOK_SECRET = "whsec_cGFyY2VsZmxvdy1kZXYtaG9vay1zZWNyZXQ="  # noqa: S105 - local
 CLAIMS_KEY = "dev-easypost-key"  # the local claims simulator's API key, not a credential.
 CLAIMS_WEBHOOK_SECRET = "dev-easypost-webhook-secret"  # noqa: S105 - local dev only.
 """The claims simulator signs its claim Events with it; the hook server checks them with it."""
+PR_SET_PDEATHSIG = 1
+"""Linux prctl option: the signal a child gets when its parent dies."""
 CLAIMS_EMAIL = "claims@parcelflow-dev.invalid"
 CLAIMS_COVER = Money(minor=100_00)
 """Every demo parcel counts as insured for this much, so its claim can be filed by API."""
@@ -101,6 +105,13 @@ def temporal_binary() -> str:
     return found
 
 
+def _die_with_parent() -> None:
+    """In the forked child: ask Linux to send SIGTERM when the launcher dies (prctl
+    ``PR_SET_PDEATHSIG``); elsewhere a no-op, the launcher's own clean-up still stops it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 @contextmanager
 def temporal_server(cfg: DevConfig) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``temporal server start-dev`` on ``cfg``'s data dir; terminate it (and wait) on exit."""
@@ -111,9 +122,14 @@ def temporal_server(cfg: DevConfig) -> Iterator[subprocess.Popen[bytes]]:
         *("--ui-disable-news-fetch", "--log-level", "warn", *dev_server_args()),
     ]
     with (cfg.data_dir / "temporal.log").open("ab") as server_log:
-        # Its own session: a terminal's Ctrl-C reaches us only, so the worker stops first.
+        # Its own session: a terminal's Ctrl-C reaches us only, so the worker stops first. And it
+        # dies with us: a launcher killed outright (SIGKILL) leaves no server behind.
         process = subprocess.Popen(  # noqa: S603 - a fixed argument list, no shell.
-            args, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - called before any thread starts.
         )
         try:
             yield process
