@@ -103,11 +103,14 @@ class TrackingActivities:
 
     @activity.defn(name="tracking.forward")
     async def forward(self, workflow_id: str, facts: list[TrackedFact]) -> int:
-        """Signal the order with each new fact, oldest first; how many it received.
+        """Signal the order with each new fact, oldest first, heartbeating; how many it received.
 
         An order that ended meanwhile receives nothing, and that is no failure. A retry may
         signal a fact twice: the order de-duplicates by ``event_id``.
         """
+        return await beating(self._signal(workflow_id, facts))
+
+    async def _signal(self, workflow_id: str, facts: list[TrackedFact]) -> int:
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         for sent, fact in enumerate(facts):
             try:

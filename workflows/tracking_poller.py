@@ -28,6 +28,10 @@ TRACKING_RETRY = RetryPolicy(
 )
 LONG_CALL = timedelta(minutes=2)
 HEARTBEAT = timedelta(seconds=30)
+CALL_HEARTBEAT = timedelta(seconds=10)
+"""A look-up's and a forward's heartbeat timeout: they heartbeat every few seconds, so a worker
+that dies mid-call is noticed in seconds, and the cycle, which awaits every forward, goes on
+(without one, a forward on a dead worker held every parcel's polling up to ``LONG_CALL``)."""
 
 
 class PollerProgress(BaseModel):
@@ -131,7 +135,7 @@ class TrackingPollerWorkflow:
                 TrackingActivities.poll,
                 args=[batch, seen],
                 start_to_close_timeout=LONG_CALL,
-                heartbeat_timeout=HEARTBEAT,
+                heartbeat_timeout=CALL_HEARTBEAT,
                 retry_policy=TRACKING_RETRY,
             )
         except ActivityError as failure:
@@ -147,6 +151,7 @@ class TrackingPollerWorkflow:
                     TrackingActivities.forward,
                     args=[changes.workflow_id, changes.facts],
                     start_to_close_timeout=LONG_CALL,
+                    heartbeat_timeout=CALL_HEARTBEAT,
                     retry_policy=TRACKING_RETRY,
                 )
             except ActivityError as failure:

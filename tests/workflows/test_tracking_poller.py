@@ -296,3 +296,54 @@ async def test_a_withdrawn_number_is_stopped_at_the_tracking_service_and_polled_
             assert [e for e in view.order.timeline if e.source == "carrier"] == []
         finally:
             await poller.terminate()
+
+
+async def test_a_forward_whose_worker_died_mid_call_is_sent_again_within_seconds(
+    env: WorkflowEnvironment, sim: Sim
+) -> None:
+    # A worker SIGKILLed while signalling an order neither answers nor heartbeats: the poller's
+    # cycle, which awaits every forward, must not wait for the call's 2-minute timeout.
+    number = fresh_s10()
+    scanned = datetime.now(UTC) - timedelta(minutes=1)
+    sim.state.add_script(
+        ParcelScript(
+            number=number, events=(ScriptedEvent(at=scanned, sub_status="InTransit_PickedUp"),)
+        )
+    )
+    parcel = Parcel(
+        workflow_id="order-aliexpress-dead-worker",
+        carrier="china_post",
+        number=number,
+        state=OrderState.SHIPPED,
+        uploaded_at=scanned,
+    )
+    attempts: list[int] = []
+
+    @activity.defn(name="tracking.forward")
+    async def forward(_workflow_id: str, facts: list[object]) -> int:
+        attempts.append(activity.info().attempt)
+        if len(attempts) == 1:
+            await asyncio.Event().wait()  # the dead worker's call: no answer, no heartbeat
+        return len(facts)
+
+    queue = f"tq-{uuid.uuid4().hex[:8]}"
+    async with (
+        sim.client() as tracking,
+        Worker(
+            env.client,
+            task_queue=queue,
+            workflows=[TrackingPollerWorkflow],
+            activities=[
+                fake_listing([parcel]),
+                TrackingActivities(env.client, tracking, queue).poll,
+                forward,
+            ],
+        ),
+    ):
+        poller = await start_poller(env, queue, PollerInput())
+        try:
+            done = await progress_reaches(poller, lambda p: p.facts_forwarded >= 1)
+            assert attempts == [1, 2]
+            assert done.facts_forwarded == 1
+        finally:
+            await poller.terminate()
