@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowHistory
+from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 
 from bench.chaos.scripts import Plan
 from domain.order import Order
 from workflows.messages import FactEnvelope
 
+T = TypeVar("T")
 PUSH, POLL = "push", "poll"
 TOKEN_TROUBLE = re.compile(r"IllegalAccessToken|IllegalRefreshToken|access token|refresh token")
 """What a platform call's failure says when a token made it fail."""
@@ -57,6 +59,26 @@ async def scan_routes(
             wanted.discard(event_id)
             routes[PUSH if attrs.identity == hooks else POLL] += 1
     return routes
+
+
+async def signalled(
+    client: Client, workflow_id: str, signal: str, kind: type[T], wanted: Callable[[T], bool]
+) -> T | None:
+    """The first ``signal`` in the workflow's history whose argument is ``wanted``, read from
+    the server alone. A query needs a worker, and one answered by a worker that has just taken
+    over a timed-out task can show events no task has processed yet; in a chaos run such
+    queries were followed by the order failing its next task as nondeterministic."""
+    handle = client.get_workflow_handle(workflow_id)
+    async for event in handle.fetch_history_events():
+        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            continue
+        attrs = event.workflow_execution_signaled_event_attributes
+        if attrs.signal_name != signal:
+            continue
+        [value] = await client.data_converter.decode(attrs.input.payloads, [kind])
+        if isinstance(value, kind) and wanted(value):
+            return value
+    return None
 
 
 def started_by(history: WorkflowHistory) -> str | None:

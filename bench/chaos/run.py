@@ -78,7 +78,7 @@ from workers.config import TemporalSettings
 from workers.orders import Orders
 from workers.temporal_client import connect
 from workers.webhook_signatures import sign
-from workflows.messages import OrderOutcome, OrderView
+from workflows.messages import FactEnvelope, OrderOutcome, OrderView
 from workflows.order import OrderWorkflow
 from workflows.order_discovery import (
     DISCOVERY_POLLER_ID,
@@ -269,9 +269,17 @@ class Driver:
         handle = self.client.get_workflow_handle(facts.workflow_id, result_type=OrderOutcome)
         if plan.hook_dropped:
             # No hook: the order exists once the discovery poller has listed it and started it.
-            view = await _retrying(lambda: handle.query(OrderWorkflow.view))
-            assert isinstance(view, OrderView)
-            plan.created_at = view.order.facts.paid_at
+            async def discovered() -> OrderFacts:
+                found = await hazards.signalled(
+                    self.client, handle.id, "created", OrderFacts, lambda _: True
+                )
+                if found is None:
+                    raise _Retry(f"{handle.id} not discovered yet")
+                return found
+
+            started = await _retrying(discovered)
+            assert isinstance(started, OrderFacts)
+            plan.created_at = started.paid_at
             if plan.late_hook:
                 self.late.append(asyncio.create_task(self.late_hook(facts)))
         else:
@@ -333,7 +341,8 @@ class Driver:
         self, plan: Plan, handle: WorkflowHandle[Any, Any], index: int
     ) -> None:
         """The carrier simulator shows a scan of the step's number (its pushes and the
-        tracking poller take it from there); the step is done once the order has it."""
+        tracking poller take it from there); the step is done once the order has been sent it
+        (its history has the fact: what comes next is signalled after it)."""
         scan = scripted_scan(plan.path.steps[index].act, datetime.now(UTC).replace(microsecond=0))
         number = plan.number_at(index)
         event_id = tracked_fact(plan.carrier, number, scan).event_id
@@ -345,9 +354,11 @@ class Driver:
         plan.scans.append((number, event_id))
 
         async def reached() -> None:
-            view = await handle.query(OrderWorkflow.view)
-            if not any(e.event_id == event_id for e in view.order.timeline):
-                raise _Retry(f"scan {event_id} not on the order yet")
+            sent = await hazards.signalled(
+                self.client, handle.id, "fact", FactEnvelope, lambda f: f.fact.event_id == event_id
+            )
+            if sent is None:
+                raise _Retry(f"scan {event_id} not sent to the order yet")
 
         await _retrying(reached)
 
