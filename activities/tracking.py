@@ -46,18 +46,18 @@ class TrackingActivities:
 
     @activity.defn(name="tracking.list_parcels")
     async def list_parcels(self) -> list[Parcel]:
-        """Every running order on this task queue with a number in a polled state."""
+        """Every running order on this task queue with a number in a polled state (heartbeating
+        while the listing runs)."""
+        return await beating(self._listed())
+
+    async def _listed(self) -> list[Parcel]:
         states = ", ".join(f"'{state.value}'" for state in POLLED_STATES)
         query = (
             f"WorkflowType = 'Order' AND ExecutionStatus = 'Running'"
             f" AND TaskQueue = '{self._task_queue}' AND {sa.ORDER_STATE.name} IN ({states})"
         )
         parcels: list[Parcel] = []
-        rows = 0
         async for execution in self._client.list_workflows(query):
-            rows += 1
-            if rows % 500 == 0:
-                activity.heartbeat(rows)
             attrs = execution.typed_search_attributes
             carrier, number = attrs.get(sa.CARRIER), attrs.get(sa.TRACKING_NUMBER)
             state = attrs.get(sa.ORDER_STATE)

@@ -27,11 +27,10 @@ TRACKING_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 LONG_CALL = timedelta(minutes=2)
-HEARTBEAT = timedelta(seconds=30)
-CALL_HEARTBEAT = timedelta(seconds=10)
-"""A look-up's and a forward's heartbeat timeout: they heartbeat every few seconds, so a worker
-that dies mid-call is noticed in seconds, and the cycle, which awaits every forward, goes on
-(without one, a forward on a dead worker held every parcel's polling up to ``LONG_CALL``)."""
+HEARTBEAT = timedelta(seconds=10)
+"""The listing's, a look-up's and a forward's heartbeat timeout: each heartbeats every few
+seconds, so a worker that dies mid-call is noticed in seconds and the cycle goes on (a forward
+on a dead worker held every parcel's polling up to ``LONG_CALL``, a listing 30 s a time)."""
 
 
 class PollerProgress(BaseModel):
@@ -135,7 +134,7 @@ class TrackingPollerWorkflow:
                 TrackingActivities.poll,
                 args=[batch, seen],
                 start_to_close_timeout=LONG_CALL,
-                heartbeat_timeout=CALL_HEARTBEAT,
+                heartbeat_timeout=HEARTBEAT,
                 retry_policy=TRACKING_RETRY,
             )
         except ActivityError as failure:
@@ -151,7 +150,7 @@ class TrackingPollerWorkflow:
                     TrackingActivities.forward,
                     args=[changes.workflow_id, changes.facts],
                     start_to_close_timeout=LONG_CALL,
-                    heartbeat_timeout=CALL_HEARTBEAT,
+                    heartbeat_timeout=HEARTBEAT,
                     retry_policy=TRACKING_RETRY,
                 )
             except ActivityError as failure:
