@@ -120,7 +120,7 @@ class ChaosConfig:
     """Seconds between the carrier simulator's push rounds (not scaled)."""
     push_fault_rate: float = 0.2
     """The share of pushes dropped, duplicated, reordered or delayed."""
-    poll_every: float = 15.0
+    poll_every: float = 10.0
     """Seconds (before scaling) between the fallback tracking poller's look-ups of a parcel:
     a scan whose push was dropped reaches its order within about this."""
     tolerance: float = 45.0
@@ -142,6 +142,8 @@ class Report:
     faults_injected: int = 0
     claims_filed: int = 0
     dropped_hooks: int = 0
+    discovery_lag: float = 0.0
+    """Seconds from its payment until discovery started an order whose hook never came, at most."""
     late_hooks: Counter[str] = field(default_factory=Counter)
     """The late hooks' answers (``accepted`` or ``already_processed``)."""
     token_grants: int = 0
@@ -189,6 +191,7 @@ class Report:
             "side_effects": sum(len(c.keys) for c in self.checks),
             "claims_filed": self.claims_filed,
             "dropped_hooks": self.dropped_hooks,
+            "max_discovery_lag_s": round(self.discovery_lag, 1),
             "late_hooks": dict(sorted(self.late_hooks.items())),
             "token_grants": self.token_grants,
             "token_refreshes": self.token_refreshes,
@@ -280,6 +283,7 @@ class Driver:
             started = await _retrying(discovered)
             assert isinstance(started, OrderFacts)
             plan.created_at = started.paid_at
+            plan.lag = (datetime.now(UTC) - started.paid_at).total_seconds()
             if plan.late_hook:
                 self.late.append(asyncio.create_task(self.late_hook(facts)))
         else:
@@ -302,14 +306,16 @@ class Driver:
         return str(answer.get("status", ""))
 
     async def steps(self, plan: Plan, handle: WorkflowHandle[Any, Any]) -> None:
-        """Each step of ``plan`` at its offset from the order's creation (or as soon as the
-        previous one is done); a replacement's upload is its own first step, not ours."""
+        """Each step of ``plan`` at its offset from the order's creation, or from its discovery
+        (or as soon as the previous one is done); a replacement's upload is its own first step,
+        not ours."""
         assert plan.created_at is not None
         since = time.monotonic() - (datetime.now(UTC) - plan.created_at).total_seconds()
         for index, step in enumerate(plan.path.steps):
             if step.act is Act.SHIP and plan.replacement_of is not None:
                 continue  # it ships itself, offline (R16)
-            await asyncio.sleep(max(0.0, since + step.at * self.config.scale - time.monotonic()))
+            at = since + plan.lag + step.at * self.config.scale
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
             await self.act(plan, handle, index)
 
     async def act(self, plan: Plan, handle: WorkflowHandle[Any, Any], index: int) -> None:
@@ -655,6 +661,7 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
         failed = [r for r in late if isinstance(r, BaseException)]
         report.errors.extend(f"a late hook: {_why(r)}" for r in failed)
         report.late_hooks.update(r for r in late if isinstance(r, str))
+        report.discovery_lag = max((p.lag for p in the_plans if p.hook_dropped), default=0.0)
         await killer
         everyone = [*the_plans, *(p.replacement for p in the_plans if p.replacement)]
         outcomes = await _outcomes(client, everyone, within=300 * config.scale + 60)
@@ -664,14 +671,19 @@ async def _run(config: ChaosConfig, tmp: Path, stack: ExitStack, report: Report)
     report.unexpected_worker_exits = worker.unexpected_exits
     report.faults_injected = sims.faults_drawn
     report.push_faults.update({str(k): n for k, n in pushes.faults.items()})
+    _count_tokens(report, sims, grants, (tmp / "worker.log").read_text(errors="replace"))
+    await _verify(config, client, everyone=everyone, outcomes=outcomes, sims=sims, report=report)
+
+
+def _count_tokens(report: Report, sims: Simulators, grants: Grants, worker_log: str) -> None:
+    """The grants, refreshes and refusals of the run; a refused refresh token fails it."""
     report.token_grants = grants.issued
     report.token_refreshes = sims.tokens.refreshes
     report.token_refusals = sims.tokens.refused_access
     if refused := sims.tokens.refused_refresh:
         report.errors.append(f"the platform refused a refresh token {refused} times")
-    if deaths := hazards.refresh_token_deaths((tmp / "worker.log").read_text(errors="replace")):
+    if deaths := hazards.refresh_token_deaths(worker_log):
         report.errors.append(f"a worker's refresh token was refused {deaths} times (its log)")
-    await _verify(config, client, everyone=everyone, outcomes=outcomes, sims=sims, report=report)
 
 
 async def _start_pollers(config: ChaosConfig, client: Client, task_queue: str) -> None:

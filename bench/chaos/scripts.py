@@ -244,6 +244,10 @@ class Plan:
     """The marketplace never sends this order's creation hook: discovery must find it."""
     late_hook: bool = False
     """Its dropped hook arrives after all, once discovery has started the order."""
+    lag: float = 0.0
+    """Seconds from the payment to the script's first moment (scaled already): how long
+    discovery took to find an order whose hook never came. The seller acts from then on;
+    the platform's clocks still run from the payment."""
     scans: list[tuple[str, str]] = field(default_factory=list)
     """(number, event id) of each scan the carrier simulator was given for this order."""
 
@@ -365,7 +369,7 @@ def simulate(plan: Plan, created_at: datetime, scale: float) -> tuple[Order, fro
     order = Order.new(plan.facts(created_at, scale))
     keys: set[str] = set()
     for index, step in enumerate(plan.path.steps):
-        at = created_at + timedelta(seconds=step.at * scale)
+        at = created_at + timedelta(seconds=plan.lag + step.at * scale)
         decision = decide(order, plan.event(index, at), at)
         if decision.refusal is not None:
             msg = f"{plan.path.name} step {index} ({step.act}) refused: {decision.detail}"
@@ -401,7 +405,7 @@ def slack(plan: Plan, created_at: datetime, scale: float) -> float:
     least = float("inf")
     fired: list[datetime] = []
     for index, step in enumerate(plan.path.steps):
-        at = created_at + timedelta(seconds=step.at * scale)
+        at = created_at + timedelta(seconds=plan.lag + step.at * scale)
         settled = advance(order, at)
         order = settled.order
         fired.extend(d.at for d in settled.fired)

@@ -31,7 +31,7 @@ from bench.chaos.market import (
     Grants,
 )
 from bench.chaos.pushes import FaultyPushes, PushFault
-from bench.chaos.scripts import PATHS, Act, Plan, scripted_scan, tracked_fact
+from bench.chaos.scripts import PATHS, Act, Plan, predict, scripted_scan, simulate, tracked_fact
 from domain.order import Order, TimelineEntry
 from workers.codec import data_converter
 from workflows.messages import FactEnvelope
@@ -256,3 +256,18 @@ def test_each_worker_gets_a_fresh_grant_and_every_other_one_its_expiry() -> None
     assert datetime.fromisoformat(first[EXPIRES_ENV]) > T0
     assert EXPIRES_ENV not in second  # it learns the expiry from the platform's refusal
     assert market.tokens.accepts(first[ACCESS_ENV])
+
+
+def test_an_order_found_late_by_discovery_is_predicted_from_then_on_its_clocks_from_payment() -> (
+    None
+):
+    window = next(p for p in PATHS if p.name == "locked_by_window")
+    plan = Plan("5550002", "seller-1", window, [NUMBER], 0.0, created_at=T0)
+    plan.lag = 60.0  # shipped 61 s after payment: its cancel window still closes before delivery
+    assert predict(plan, T0, 1.0).deadlines == {"cancel_window": 1}
+    order, _ = simulate(plan, T0, 1.0)
+    assert order.shipment is not None
+    assert order.shipment.uploaded_at == T0 + timedelta(seconds=61)
+    plan.lag = 95.0  # after its handling time: the order was lost before the seller knew of it
+    with pytest.raises(AssertionError, match="refused"):
+        predict(plan, T0, 1.0)
