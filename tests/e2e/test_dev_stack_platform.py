@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from temporalio.client import WorkflowHandle
 from typer.testing import CliRunner
 
 from domain.claims import Claim, ClaimState
@@ -173,7 +174,7 @@ async def test_a_claims_status_change_reaches_its_claim_by_the_simulators_signed
         kind=SolutionKind.RESHIP, reship_carrier="yanwen", reship_tracking_number=fresh_s10("UG")
     )
     await orders.propose(MARKETPLACE, "8800000006", reship)
-    claim = orders.client.get_workflow_handle_for(
+    claim: WorkflowHandle[CarrierClaimWorkflow, Claim] = orders.client.get_workflow_handle_for(
         CarrierClaimWorkflow.run, claim_workflow_id("china_post", lost)
     )
     filed = await eventually(
