@@ -438,13 +438,13 @@ class OrderWorkflow:
             kind = _REFUSAL_KIND.get(type(command))
             if not isinstance(cause, ApplicationError):
                 raise
+            details = list(cause.details)  # (reason, message) of a refusal
             if (
                 cause.type == "PermanentPortError"
                 and isinstance(command, SendTrackingUpload)
                 and workflow.patched(FAILED_UPLOAD_PATCH)
             ):
-                failed = RefusalReason.PLATFORM_FAILED.value
-                cause = ApplicationError(cause.message, failed, cause.message, type=cause.type)
+                details = [RefusalReason.PLATFORM_FAILED.value, cause.message]
             elif cause.type != "PlatformRefused":
                 raise
             if kind is None:
@@ -452,7 +452,7 @@ class OrderWorkflow:
                 raise ApplicationError(
                     cause.message, type="platform_refused", non_retryable=True
                 ) from failure
-            code, message = [*cause.details, "platform_refused", ""][:2]
+            code, message = [*details, "platform_refused", ""][:2]
             refused = PlatformRefused(
                 event_id=f"{command.idempotency_key}:refused",
                 at=workflow.now(),

@@ -10,6 +10,7 @@ seconds apart); the orders here keep the platform's own clocks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -55,12 +56,8 @@ async def eventually(
     """The first answer of ``read`` that passes ``check`` (the stack moves on its own)."""
     async with asyncio.timeout(within):
         while True:
-            try:
-                answer = await read()
-            except OrderNotFound:
-                pass
-            else:
-                if check(answer):
+            with contextlib.suppress(OrderNotFound):  # not started yet: ask again
+                if check(answer := await read()):
                     return answer
             await asyncio.sleep(0.2)
 
