@@ -37,6 +37,7 @@ from domain.events import (
     DisputeReason,
     EtaChanged,
     Event,
+    Fact,
     OrderClosedByPlatform,
     OrderVoided,
     ParcelDelivered,
@@ -127,6 +128,22 @@ def decide(order: Order, event: Event, now: datetime) -> Decision:
     later = _settle(current, now, commands)
     current.issued_keys.extend(c.idempotency_key for c in commands)
     return Decision(order=current, commands=(*before, *commands), fired=(*settled.fired, *later))
+
+
+def counts_at(order: Order, fact: Fact, now: datetime, decided_until: datetime) -> datetime:
+    """When an outside ``fact`` handed to the order at ``now`` counts: ``now``, unless a clock
+    ran out between the time the fact happened and ``now``.
+
+    A worker outage can hand the order a fact together with a timer that fired after it (both
+    late, in one workflow task): a scan made inside the cancel window, a dispute closed before
+    its solution deadline. Such a fact counts at the time it happened, as it did on the
+    platform: the scan locks the order as scanned and the window does not run out. Never before
+    ``decided_until`` (what the order has already acted on stays acted on), never after ``now``.
+    """
+    since = min(max(fact.at, decided_until), now)
+    if any(d.due(now) and not d.due(since) for d in pending_deadlines(order)):
+        return since
+    return now
 
 
 class _Refusal(Exception):

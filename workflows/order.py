@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawTracking,
     )
     from domain.evidence import loss_proof, missing_loss_proof
-    from domain.lifecycle import Decision, advance, decide
+    from domain.lifecycle import Decision, advance, counts_at, decide
     from domain.order import (
         Order,
         OrderFacts,
@@ -71,6 +71,9 @@ STOP_AT_END_PATCH = "stop-tracking-at-end"
 FAILED_UPLOAD_PATCH = "failed-upload-undone"
 """An upload whose platform call failed for good (not a refusal: the authorisation lost, a
 request the platform cannot take) is undone like a refused one: the number was never sent."""
+FACT_TIME_PATCH = "fact-counts-when-it-happened"
+"""A fact handed over late, in one workflow task with a timer that fired after it, counts at the
+time it happened (``domain.lifecycle.counts_at``), not after the timer."""
 _NOT_CREATED = "the order-creation hook has not arrived yet"
 _NEVER_CREATED = "no order-creation hook arrived: the early facts were dropped"
 
@@ -95,6 +98,8 @@ class OrderWorkflow:
         """Calls to the tracking service started beside the order's clocks (a carrier check, a
         stop of tracking): the order awaits them before it ends or continues as new."""
         self._health: list[HealthRecord] = []
+        self._decided_until = workflow.now()
+        """The latest time the order was decided at: a late fact never counts before it."""
 
     @property
     def order(self) -> Order:
@@ -275,7 +280,15 @@ class OrderWorkflow:
         if self._order is None:
             self._early_facts.append(envelope.fact)
             return
-        self._commit(decide(self.order, envelope.fact, workflow.now()))
+        at = self._fact_time(envelope.fact)
+        self._commit(decide(self.order, envelope.fact, at), at=at)
+
+    def _fact_time(self, fact: Fact) -> datetime:
+        now = workflow.now()
+        at = counts_at(self.order, fact, now, self._decided_until)
+        if at != now and workflow.patched(FACT_TIME_PATCH):
+            return at
+        return now
 
     # Seller commands -------------------------------------------------------------------------
 
@@ -471,10 +484,13 @@ class OrderWorkflow:
 
     # State publication -----------------------------------------------------------------------
 
-    def _commit(self, decision: Decision, *, wake: bool = True) -> None:
-        """Make ``decision`` the order's state; ``wake`` re-plans the main loop's timer."""
+    def _commit(self, decision: Decision, *, wake: bool = True, at: datetime | None = None) -> None:
+        """Make ``decision``, taken ``at`` (else now), the order's state; ``wake`` re-plans the
+        main loop's timer."""
+        at = at or workflow.now()
+        self._decided_until = at
         if self._order is not None:
-            for record in health_records(self._order, decision.order, workflow.now()):
+            for record in health_records(self._order, decision.order, at):
                 self._note(record)
         self._order = decision.order
         self._outbox.extend(c for c in decision.commands if isinstance(c, CheckCarrier))
