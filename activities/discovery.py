@@ -9,7 +9,7 @@ from typing import Protocol
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 
-from activities.errors import beating
+from activities.errors import beating, heartbeating
 from domain.errors import PortError
 from domain.events import BuyerConfirmed, EtaChanged, Fact, OrderClosedByPlatform
 from domain.order import OrderFacts
@@ -159,7 +159,7 @@ class DiscoveryActivities:
         self, marketplace: str, summary: PlatformOrder, paid_before: datetime, done: Discovered
     ) -> None:
         try:
-            read = await self._platform.get_order(summary.order_id)
+            read = await heartbeating(self._platform.get_order(summary.order_id))
         except PortError as error:  # read again at the next poll: it stays unknown
             activity.logger.warning("order %s not read: %s", summary.order_id, error)
             return
@@ -174,7 +174,7 @@ class DiscoveryActivities:
             return
         if facts.paid_at >= paid_before:  # the listing did not say: its read did
             return
-        if await self._orders.create(facts) is Delivery.ALREADY_PROCESSED:
+        if await heartbeating(self._orders.create(facts)) is Delivery.ALREADY_PROCESSED:
             done.ended.append(summary.order_id)
             return
         done.started.append(summary.order_id)
@@ -189,7 +189,7 @@ class DiscoveryActivities:
         done = Checked()
         for followed in due:
             try:
-                read = await self._platform.get_order(followed.order_id)
+                read = await heartbeating(self._platform.get_order(followed.order_id))
             except PortError as error:
                 activity.logger.warning("order %s not read: %s", followed.order_id, error)
                 done.open.append(followed)
@@ -205,13 +205,13 @@ class DiscoveryActivities:
         if read.status == FINISHED:
             done.ended.append(order_id)
             finished = finished_fact(order_id, read.end_reason, at)
-            await self._orders.send_fact(marketplace, order_id, finished)
+            await heartbeating(self._orders.send_fact(marketplace, order_id, finished))
             done.forwarded.append(finished.event_id)
             return
         eta = read.estimated_delivery
         if eta is not None and eta != followed.eta:
             moved = eta_fact(order_id, eta, at)
-            delivery = await self._orders.send_fact(marketplace, order_id, moved)
+            delivery = await heartbeating(self._orders.send_fact(marketplace, order_id, moved))
             if delivery is Delivery.ALREADY_PROCESSED:
                 done.ended.append(order_id)
                 return

@@ -38,7 +38,12 @@ async def translated(call: Awaitable[T]) -> T:
 
 async def beating(call: Awaitable[T]) -> T:
     """Await a port call (``translated``), heartbeating while it runs."""
-    task = asyncio.ensure_future(translated(call))
+    return await heartbeating(translated(call))
+
+
+async def heartbeating(call: Awaitable[T]) -> T:
+    """Await ``call`` as it is (its errors untouched), heartbeating while it runs."""
+    task = asyncio.ensure_future(call)
     try:
         while True:
             done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_EVERY)

@@ -106,9 +106,11 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
 
 
-async def until(read: Callable[[], Awaitable[V]], check: Callable[[V], bool]) -> V:
+async def until(
+    read: Callable[[], Awaitable[V]], check: Callable[[V], bool], limit: float = 10
+) -> V:
     """The first answer of ``read`` that passes ``check`` (activities and children run on)."""
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(limit):
         while not check(answer := await read()):  # noqa: ASYNC110 - polls the server
             await asyncio.sleep(0.05)
     return answer

@@ -6,14 +6,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from domain.events import BuyerConfirmed, UploadTracking
+from activities.discovery import Discovered, DiscoveryActivities
+from domain.events import BuyerConfirmed, Fact, UploadTracking
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
 from domain.ports import PlatformOrder
@@ -223,3 +226,75 @@ async def test_an_order_still_listed_after_its_workflow_ended_is_neither_started
         assert all(f.order_id != over for f in memory.followed)
         assert run.platform.reads.count(over) == 1  # read when listed, then left alone
         assert len(await run.orders.list(f"WorkflowId = '{hook.workflow_id}'")) == 1
+
+
+async def test_a_listing_whose_worker_died_is_made_again_within_seconds(
+    env: WorkflowEnvironment,
+) -> None:
+    # A worker SIGKILLed mid-listing neither answers nor heartbeats: the next worker must take
+    # the listing over in seconds, or every dropped hook waits that long to be found.
+    platform, starts = FakePlatform(), RecordedStarts()
+    real = DiscoveryActivities(platform, starts)
+    started = starts.created
+    attempts: list[int] = []
+
+    @activity.defn(name="discovery.list")
+    async def list_awaiting(
+        marketplace: str, known: list[str], paid_before: datetime
+    ) -> Discovered:
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            await asyncio.Event().wait()  # the dead worker's call: no answer, no heartbeat
+        return await real.list_awaiting(marketplace, known, paid_before)
+
+    queue = f"tq-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[DiscoveryPollerWorkflow],
+        activities=[list_awaiting, real.check],
+    ):
+        with env.with_time_skipping_disabled():
+            poller = await env.client.start_workflow(
+                DiscoveryPollerWorkflow.run,
+                DiscoveryPollerInput(every=SECOND, hook_grace=SECOND),
+                id=f"order-discovery-{queue}",
+                task_queue=queue,
+            )
+        now = await env.get_current_time(poller)
+        dropped = fresh_id()
+        platform.orders[dropped] = PlatformOrder(
+            order_id=dropped,
+            status="WAIT_SELLER_SEND_GOODS",
+            seller_id="store-7",
+            total=Money(minor=31_50),
+            paid_at=now - H,
+            estimated_delivery=now + 20 * DAY,
+        )
+        began = asyncio.get_running_loop().time()
+        try:
+            await until(lambda: _now(started), bool, limit=30)
+            took = asyncio.get_running_loop().time() - began
+            assert [facts.order_id for facts in started] == [dropped]
+            assert len(attempts) == 2
+            assert took < 20  # its 10 s heartbeat timeout, then a retry (not 30 s)
+        finally:
+            await poller.terminate("test over")
+
+
+@dataclass
+class RecordedStarts:
+    """The order starts a poller asked for (no order workflow runs)."""
+
+    created: list[OrderFacts] = field(default_factory=list)
+
+    async def create(self, facts: OrderFacts) -> Delivery:
+        self.created.append(facts)
+        return Delivery.ACCEPTED
+
+    async def send_fact(self, marketplace: str, order_id: str, fact: Fact) -> Delivery:
+        raise AssertionError(f"no fact expected, got {fact.kind} for {marketplace} {order_id}")
+
+
+async def _now(value: list[OrderFacts]) -> list[OrderFacts]:
+    return list(value)
