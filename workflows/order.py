@@ -445,7 +445,7 @@ class OrderWorkflow:
 
     async def _execute(self, command: Command) -> None:
         try:
-            await calls.platform_call(command)
+            await calls.platform_call(command, calls.platform_due(self.order, command))
         except ActivityError as failure:
             cause = failure.cause
             kind = _REFUSAL_KIND.get(type(command))

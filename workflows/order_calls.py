@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -28,14 +29,15 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
         StartReship,
     )
-    from domain.order import Shipment
+    from domain.order import Order, Shipment
     from domain.polling import TrackedFact
     from workflows.store_health import HealthRecord, record_key
 
+PLATFORM_MAX_WAIT = timedelta(minutes=5)
 PLATFORM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
+    maximum_interval=PLATFORM_MAX_WAIT,
     non_retryable_error_types=NON_RETRYABLE,
 )
 PLATFORM_CALL = timedelta(seconds=30)
@@ -67,12 +69,42 @@ CARRIER_ASK = timedelta(seconds=15)
 tracking service must not keep the seller waiting until the cancel window closes."""
 
 
-async def platform_call(command: Command) -> None:
-    """Run one marketplace write; its idempotency key names the activity in the UI."""
+def platform_retry(due: datetime | None, now: datetime) -> RetryPolicy:
+    """``PLATFORM_RETRY``, its longest wait cut to a tenth of the time left before ``due``, the
+    platform's deadline the call must beat (at least a second): a dispute answer due in 24 h
+    is tried again at least every 5 minutes, one due in a minute every 6 seconds, so that a
+    back-off grown through an outage never outlasts the deadline."""
+    if due is None:
+        return PLATFORM_RETRY
+    left = max(due - now, timedelta(0)) / 10
+    longest = min(max(left, PLATFORM_RETRY.initial_interval), PLATFORM_MAX_WAIT)
+    return dataclasses.replace(PLATFORM_RETRY, maximum_interval=longest)
+
+
+def platform_due(order: Order, command: Command) -> datetime | None:
+    """The platform's deadline ``command`` must land before: the dispute's answer and solution
+    deadlines (R14), the handling time for an upload (R3a), the cancel window for a withdrawal
+    (R4); None for the rest."""
+    dispute, shipment = order.dispute, order.shipment
+    match command:
+        case SendDisputeResponse() if dispute is not None:
+            return dispute.response_due
+        case SendSolution() if dispute is not None:
+            return dispute.solution_due
+        case SendTrackingUpload():
+            return order.handling_due
+        case SendWithdrawal() if shipment is not None:
+            return shipment.uploaded_at + order.policy.cancel_window
+    return None
+
+
+async def platform_call(command: Command, due: datetime | None = None) -> None:
+    """Run one marketplace write, retried so as to land before ``due``; its idempotency key
+    names the activity in the UI."""
     options: dict[str, Any] = {
         "start_to_close_timeout": PLATFORM_CALL,
         "heartbeat_timeout": PLATFORM_HEARTBEAT,
-        "retry_policy": PLATFORM_RETRY,
+        "retry_policy": platform_retry(due, workflow.now()),
         "summary": command.idempotency_key,
     }
     match command:
