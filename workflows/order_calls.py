@@ -73,11 +73,11 @@ def platform_retry(due: datetime | None, now: datetime) -> RetryPolicy:
     """``PLATFORM_RETRY``, its longest wait cut to a tenth of the time left before ``due``, the
     platform's deadline the call must beat (at least a second): a dispute answer due in 24 h
     is tried again at least every 5 minutes, one due in a minute every 6 seconds, so that a
-    back-off grown through an outage never outlasts the deadline."""
-    if due is None:
+    back-off grown through an outage never outlasts the deadline; a call already past it
+    backs off as any other."""
+    if due is None or due <= now:  # past it, nothing is won by hurrying: no hammering (R5)
         return PLATFORM_RETRY
-    left = max(due - now, timedelta(0)) / 10
-    longest = min(max(left, PLATFORM_RETRY.initial_interval), PLATFORM_MAX_WAIT)
+    longest = min(max((due - now) / 10, PLATFORM_RETRY.initial_interval), PLATFORM_MAX_WAIT)
     return dataclasses.replace(PLATFORM_RETRY, maximum_interval=longest)
 
 

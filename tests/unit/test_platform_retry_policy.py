@@ -25,8 +25,13 @@ def test_a_call_due_in_a_minute_is_tried_again_at_least_every_six_seconds() -> N
     assert policy.non_retryable_error_types == PLATFORM_RETRY.non_retryable_error_types
 
 
-def test_a_call_past_its_deadline_still_waits_a_second_between_tries() -> None:
-    assert platform_retry(U - H, U).maximum_interval == timedelta(seconds=1)
+def test_a_call_past_its_deadline_backs_off_as_any_other() -> None:
+    assert platform_retry(U - H, U) == PLATFORM_RETRY
+    assert platform_retry(U, U) == PLATFORM_RETRY
+
+
+def test_a_call_due_in_seconds_waits_at_least_a_second_between_tries() -> None:
+    assert platform_retry(U + timedelta(seconds=3), U).maximum_interval == timedelta(seconds=1)
 
 
 def test_a_call_without_a_deadline_keeps_the_plain_policy() -> None:
