@@ -15,7 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, noop
-from domain.ports import CarrierRecord
+from domain.tracking import CarrierRecord
 from tests.fakes import FakePlatform
 from workers.worker import build_worker, exit_process, stop_on_signals
 

@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from domain.disputes import Solution
 from domain.money import Money
-from domain.ports import Solution
 from domain.states import EventKind
 
 EventId = Annotated[str, Field(min_length=1, max_length=200)]

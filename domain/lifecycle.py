@@ -23,7 +23,7 @@ from domain.commands import (
     SendWithdrawal,
     StartReship,
 )
-from domain.disputes import check_solution
+from domain.disputes import Solution, SolutionKind, check_solution
 from domain.errors import RefusalReason
 from domain.events import (
     AttachPackingVideo,
@@ -58,7 +58,6 @@ from domain.order import (
     pending_deadlines,
 )
 from domain.photo_proof import photo_proof_reason
-from domain.ports import Solution, SolutionKind
 from domain.states import TRANSITIONS, EventKind, OrderState
 from domain.tracking_codes import NOT_A_SCAN
 from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number

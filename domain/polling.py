@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.events import CarrierScanned, ParcelDelivered, ProofOfDelivery
 from domain.policy import Policy, PositiveDuration
-from domain.ports import CarrierRecord
 from domain.states import DISPUTE_STATES, OrderState
-from domain.tracking import ScanEvent, TrackingStatus, scan_event
+from domain.tracking import CarrierRecord, ScanEvent, scan_event
+from domain.tracking_codes import TrackingStatus
 
 MAX_BATCH: Final = 50
 """R12: a tracking look-up takes at most this many numbers."""

@@ -1,4 +1,4 @@
-"""R10 tracking: scan events, the merged timeline, and what it says about the parcel."""
+"""R10 tracking: what a tracking service reports of a number, and the scan events read from it."""
 
 from __future__ import annotations
 
@@ -8,28 +8,37 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from domain.ports import RawScan
 from domain.tracking_codes import NOT_A_SCAN, NOT_YET_SCANNED, IncidentReason, TrackingStatus
-
-__all__ = [
-    "IncidentReason",
-    "ProofOfDelivery",
-    "ScanEvent",
-    "TrackingStatus",
-    "current_incident",
-    "current_status",
-    "customs_held_since",
-    "customs_hold_exceeded",
-    "first_scan_at",
-    "has_scanned",
-    "merge",
-    "proof_of_delivery",
-    "scan_event",
-]
-
 
 _SIGNER = re.compile(r"signed\s+(?:for\s+)?by[:\s]+([^,;]+)", re.IGNORECASE)
 _PHOTO = re.compile(r"photo:?\s*(https?://[^\s,;]+)", re.IGNORECASE)
+
+
+class RawScan(BaseModel):
+    """One scan as the tracking service reported it, read by its adapter: ``code`` is the
+    carrier's own code, kept verbatim (T1); ``status`` and ``incident`` are what the adapter's
+    status table says it means in the one status set (R10). The domain never reads ``code``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    at: datetime
+    code: str
+    status: TrackingStatus
+    incident: IncidentReason | None = None
+    description: str = ""
+    location: str = ""
+
+
+class CarrierRecord(BaseModel):
+    """What a tracking service knows about one number right now (R8, R10)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    carrier: str
+    tracking_number: str
+    known: bool
+    events: tuple[RawScan, ...] = ()
 
 
 class ProofOfDelivery(BaseModel):

@@ -17,10 +17,10 @@ from rich.table import Table
 from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.disputes import Solution, SolutionKind
 from domain.errors import Refused
 from domain.money import Money
 from domain.order import workflow_id_for
-from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from workers.claims_cli import claims_app
 from workers.cli_tracking import tracking_app

@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass, field
 
 from adapters.aliexpress.signing import SIGN_METHOD, sign
+from domain.disputes import Solution, SolutionKind
 from domain.errors import InvalidInput
+from domain.evidence_files import Evidence
 from domain.money import Money
-from domain.ports import Evidence, Solution, SolutionKind
 
 GATEWAY_PATH = "/sync"
 IDEMPOTENCY_PARAM = "parcelflow_idempotency_key"

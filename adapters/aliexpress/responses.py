@@ -29,8 +29,8 @@ from domain.errors import (
     RefusalReason,
     TransientPortError,
 )
+from domain.marketplace import PlatformDispute, PlatformOrder
 from domain.money import Money
-from domain.ports import PlatformDispute, PlatformOrder
 
 PLATFORM_TZ = timezone(timedelta(hours=8))
 """Times come as ``yyyy-MM-dd HH:mm:ss`` without a zone; GMT+8 is the TOP convention (unconfirmed

@@ -32,7 +32,7 @@ from adapters.seventeentrack.units import (
     MAX_REQUESTS_PER_SECOND,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.ports import CarrierRecord
+from domain.tracking import CarrierRecord
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]

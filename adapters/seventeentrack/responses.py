@@ -17,8 +17,7 @@ from adapters.seventeentrack.units import (
     carrier_key,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.ports import CarrierRecord, RawScan
-from domain.tracking import ScanEvent, scan_event
+from domain.tracking import CarrierRecord, RawScan, ScanEvent, scan_event
 
 Json = Mapping[str, Any]
 

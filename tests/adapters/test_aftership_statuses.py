@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.aftership.statuses import from_aftership
-from domain.tracking import IncidentReason, TrackingStatus
+from domain.tracking_codes import IncidentReason, TrackingStatus
 
 S = TrackingStatus
 R = IncidentReason

@@ -16,14 +16,13 @@ from adapters.seventeentrack.responses import scan_events
 from adapters.seventeentrack.webhook import parse_push, verify_signature
 from domain.errors import PermanentPortError, TransientPortError
 from domain.tracking import (
-    IncidentReason,
     ProofOfDelivery,
-    TrackingStatus,
     current_incident,
     current_status,
     has_scanned,
     proof_of_delivery,
 )
+from domain.tracking_codes import IncidentReason, TrackingStatus
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NUMBER = ("china_post", "RR123456785CN")

@@ -27,10 +27,11 @@ from adapters.easypost.units import API_ROOT
 from adapters.seventeentrack import requests as st_build
 from adapters.seventeentrack import responses as st_parse
 from adapters.seventeentrack.units import API_MAX_BATCH, BASE_URL, TOKEN_HEADER
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
+from domain.disputes import Solution, SolutionKind
 from domain.errors import PermanentPortError, PlatformRefused, RefusalReason, TransientPortError
 from domain.money import Money
-from domain.ports import CarrierAnswer, CarrierRecord, Solution, SolutionKind
+from domain.tracking import CarrierRecord
 
 CONTRACTS = Path(__file__).parent.parent / "contracts"
 

@@ -17,7 +17,8 @@ from adapters.seventeentrack.responses import (
     scan_events,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.tracking import ProofOfDelivery, TrackingStatus, current_status, proof_of_delivery
+from domain.tracking import ProofOfDelivery, current_status, proof_of_delivery
+from domain.tracking_codes import TrackingStatus
 
 PAYLOADS = Path(__file__).parent / "payloads" / "seventeentrack"
 

@@ -14,8 +14,8 @@ from domain.events import CarrierScanned
 from domain.lifecycle import decide
 from domain.polling import new_facts
 from domain.states import OrderState
-from domain.tracking import IncidentReason, TrackingStatus, current_status, has_scanned
-from domain.tracking_codes import NOT_A_SCAN
+from domain.tracking import current_status, has_scanned
+from domain.tracking_codes import NOT_A_SCAN, IncidentReason, TrackingStatus
 from tests.unit.builders import ok, shipped
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

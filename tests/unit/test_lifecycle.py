@@ -13,6 +13,7 @@ from domain.commands import (
     SendTrackingUpload,
     SendWithdrawal,
 )
+from domain.disputes import Solution, SolutionKind
 from domain.errors import RefusalReason
 from domain.events import (
     BuyerAnsweredSolution,
@@ -33,7 +34,6 @@ from domain.events import (
 from domain.lifecycle import advance, decide
 from domain.money import Money
 from domain.order import pending_deadlines
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.unit.builders import NUMBER, P, U, disputed, new_order, ok, shipped
 

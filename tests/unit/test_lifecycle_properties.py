@@ -8,6 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
@@ -24,7 +25,6 @@ from domain.events import (
 )
 from domain.lifecycle import advance, decide
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.unit.builders import NUMBER, P, new_order
 

@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.seventeentrack.statuses import read_scan
 from domain.tracking import (
-    IncidentReason,
     ProofOfDelivery,
     ScanEvent,
-    TrackingStatus,
     current_incident,
     current_status,
     customs_held_since,
@@ -20,6 +18,7 @@ from domain.tracking import (
     proof_of_delivery,
     scan_event,
 )
+from domain.tracking_codes import IncidentReason, TrackingStatus
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 S = TrackingStatus

@@ -14,9 +14,9 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.events import BuyerConfirmed, UploadTracking
+from domain.marketplace import PlatformOrder
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
-from domain.ports import PlatformOrder
 from domain.states import OrderState
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10
