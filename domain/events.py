@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -220,8 +219,3 @@ CarrierFact = CarrierScanned | ParcelDelivered | CarrierChecked
 Event = SellerCommand | Fact
 AnyFact = Annotated[Fact, Field(discriminator="kind")]
 """A fact as it arrives over the wire (signals, hooks): validated by its ``kind``."""
-
-
-def fact_time(event: Event, now: datetime) -> datetime:
-    """When an event happened: its own time for facts, ``now`` for seller commands."""
-    return event.at if isinstance(event, _Fact) else now

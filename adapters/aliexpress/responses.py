@@ -155,11 +155,6 @@ def parse_time(value: object) -> datetime | None:
     return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=PLATFORM_TZ)
 
 
-def format_time(value: datetime) -> str:
-    """An aware datetime in the platform's wire format."""
-    return value.astimezone(PLATFORM_TZ).strftime(TIME_FORMAT)
-
-
 def money(amount: object, currency: object) -> Money | None:
     """``"12.30"`` + ``"USD"`` as Money; None when the amount is empty."""
     if amount in (None, ""):
