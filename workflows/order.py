@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
         StartReship,
     )
-    from domain.errors import RefusalReason
+    from domain.errors import PERMANENT_FAILURE, PLATFORM_REFUSED_FAILURE, RefusalReason
     from domain.events import (
         AttachPackingVideo,
         CarrierChecked,
@@ -453,19 +453,19 @@ class OrderWorkflow:
                 raise
             details = list(cause.details)  # (reason, message) of a refusal
             if (
-                cause.type == "PermanentPortError"
+                cause.type == PERMANENT_FAILURE
                 and isinstance(command, SendTrackingUpload)
                 and workflow.patched(FAILED_UPLOAD_PATCH)
             ):
                 details = [RefusalReason.PLATFORM_FAILED.value, cause.message]
-            elif cause.type != "PlatformRefused":
+            elif cause.type != PLATFORM_REFUSED_FAILURE:
                 raise
             if kind is None:
                 workflow.logger.warning("platform refused %s: %s", command.kind, cause.message)
                 raise ApplicationError(
-                    cause.message, type="platform_refused", non_retryable=True
+                    cause.message, type=RefusalReason.PLATFORM_REFUSED.value, non_retryable=True
                 ) from failure
-            code, message = [*details, "platform_refused", ""][:2]
+            code, message = [*details, RefusalReason.PLATFORM_REFUSED.value, ""][:2]
             refused = PlatformRefused(
                 event_id=f"{command.idempotency_key}:refused",
                 at=workflow.now(),
