@@ -190,7 +190,7 @@ class OrderClosedByPlatform(_Fact):
     reason: Annotated[str, Field(max_length=200)] = ""
 
 
-class PlatformRefused(_Fact):
+class RefusedByPlatform(_Fact):
     """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
 
     kind: Literal[EventKind.PLATFORM_REFUSED_UPLOAD, EventKind.PLATFORM_REFUSED_WITHDRAWAL]
@@ -210,7 +210,7 @@ Fact = (
     | BuyerAnsweredSolution
     | DisputeClosed
     | CarrierChecked
-    | PlatformRefused
+    | RefusedByPlatform
     | OrderVoided
     | OrderClosedByPlatform
 )

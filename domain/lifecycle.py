@@ -41,8 +41,8 @@ from domain.events import (
     OrderClosedByPlatform,
     OrderVoided,
     ParcelDelivered,
-    PlatformRefused,
     ProposeSolution,
+    RefusedByPlatform,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
@@ -205,7 +205,7 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _dispute_closed(order, event)
         case CarrierChecked():
             _carrier_checked(order, event)
-        case PlatformRefused():
+        case RefusedByPlatform():
             _platform_refused(order, event, now)
         case _:
             assert_never(event)
@@ -618,7 +618,7 @@ def _closed_by_platform(order: Order, event: OrderClosedByPlatform) -> None:
     )
 
 
-def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:
+def _platform_refused(order: Order, event: RefusedByPlatform, now: datetime) -> None:
     _note(order, event.at, "platform", event.kind.value, f"{event.code}: {event.message}")
     if (order.state, event.kind) not in TRANSITIONS:
         return

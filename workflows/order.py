@@ -31,8 +31,8 @@ with workflow.unsafe.imports_passed_through():
         CarrierChecked,
         Event,
         Fact,
-        PlatformRefused,
         ProposeSolution,
+        RefusedByPlatform,
         RespondToDispute,
         UploadTracking,
         WithdrawTracking,
@@ -466,7 +466,7 @@ class OrderWorkflow:
                     cause.message, type=RefusalReason.PLATFORM_REFUSED.value, non_retryable=True
                 ) from failure
             code, message = [*details, RefusalReason.PLATFORM_REFUSED.value, ""][:2]
-            refused = PlatformRefused(
+            refused = RefusedByPlatform(
                 event_id=f"{command.idempotency_key}:refused",
                 at=workflow.now(),
                 kind=kind,

@@ -17,8 +17,8 @@ from domain.events import (
     EtaChanged,
     Event,
     ParcelDelivered,
-    PlatformRefused,
     ProposeSolution,
+    RefusedByPlatform,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
@@ -113,7 +113,7 @@ class OrderLife(RuleBasedStateMachine):
     @rule(code=st.sampled_from(["carrier_scanned", "risk_control"]))
     def platform_refuses_withdrawal(self, code: str) -> None:
         kind = EventKind.PLATFORM_REFUSED_WITHDRAWAL
-        self._feed(PlatformRefused(event_id=self._id(), at=self.now, kind=kind, code=code))
+        self._feed(RefusedByPlatform(event_id=self._id(), at=self.now, kind=kind, code=code))
 
     @invariant()
     def locking_is_one_way(self) -> None:
