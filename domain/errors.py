@@ -59,6 +59,15 @@ class RefusalReason(StrEnum):
     it cannot take): nothing reached it, and the command is undone."""
 
 
+def reason_named(code: str) -> RefusalReason:
+    """Our reason whose value is ``code``, else ``PLATFORM_REFUSED`` (a code of the platform's
+    own, with no name of ours)."""
+    try:
+        return RefusalReason(code)
+    except ValueError:
+        return RefusalReason.PLATFORM_REFUSED
+
+
 class ParcelflowError(Exception):
     """Base of every error parcelflow raises on purpose."""
 

@@ -24,7 +24,7 @@ from domain.commands import (
     StartReship,
 )
 from domain.disputes import Solution, SolutionKind, check_solution
-from domain.errors import RefusalReason
+from domain.errors import RefusalReason, reason_named
 from domain.events import (
     AttachPackingVideo,
     BuyerAnsweredSolution,
@@ -631,20 +631,13 @@ def _platform_refused(order: Order, event: RefusedByPlatform, now: datetime) -> 
     elif event.kind is EventKind.PLATFORM_REFUSED_WITHDRAWAL and _last_withdrawn(order):
         order.shipment = order.past_shipments.pop()
         order.shipment.withdrawn_at = None
-        order.locked_at, order.lock_reason = now, _platform_reason(event.code)
+        order.locked_at, order.lock_reason = now, reason_named(event.code)
         order.withdrawal_refusal = f"{event.code}: {event.message}"
         _move(order, event.kind)
 
 
 def _last_withdrawn(order: Order) -> bool:
     return bool(order.past_shipments) and order.past_shipments[-1].withdrawn_at is not None
-
-
-def _platform_reason(code: str) -> RefusalReason:
-    try:
-        return RefusalReason(code)
-    except ValueError:
-        return R.PLATFORM_REFUSED
 
 
 def _settle(order: Order, now: datetime, commands: list[Command] | None = None) -> list[Deadline]:

@@ -25,7 +25,12 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
         StartReship,
     )
-    from domain.errors import PERMANENT_FAILURE, PLATFORM_REFUSED_FAILURE, RefusalReason
+    from domain.errors import (
+        PERMANENT_FAILURE,
+        PLATFORM_REFUSED_FAILURE,
+        RefusalReason,
+        reason_named,
+    )
     from domain.events import (
         AttachPackingVideo,
         CarrierChecked,
@@ -478,7 +483,7 @@ class OrderWorkflow:
                 await self._release(command.carrier, command.tracking_number)
             raise ApplicationError(
                 f"the marketplace refused: {code} {message}".strip(),
-                type=self.order.lock_reason.value if self.order.lock_reason else _reason_of(code),
+                type=(self.order.lock_reason or reason_named(str(code))).value,
                 non_retryable=True,
             ) from failure
 
@@ -536,10 +541,3 @@ _REFUSAL_KIND: dict[type[Command], EventKind] = {
     SendTrackingUpload: EventKind.PLATFORM_REFUSED_UPLOAD,
     SendWithdrawal: EventKind.PLATFORM_REFUSED_WITHDRAWAL,
 }
-
-
-def _reason_of(code: object) -> str:
-    """The refusal's type for the seller: our reason when the adapter named one (an upload
-    refused ``unknown_logistics_service``), else ``platform_refused``."""
-    known = {reason.value for reason in RefusalReason}
-    return str(code) if str(code) in known else RefusalReason.PLATFORM_REFUSED.value
