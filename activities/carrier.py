@@ -13,7 +13,8 @@ from activities.errors import translated
 from domain.commands import CheckCarrier
 from domain.errors import PermanentPortError
 from domain.polling import TrackedFact, new_facts
-from domain.ports import CarrierRecord, CarrierTracking, TaggedRegistration
+from domain.ports import CarrierTracking, TaggedRegistration
+from domain.tracking import CarrierRecord
 
 
 class UnconfiguredTracking:

@@ -8,9 +8,9 @@ from typing import Any
 from temporalio import activity
 
 from activities.errors import translated
-from domain.claims import CheckClaim, FileClaim
+from domain.claims import CarrierAnswer, CheckClaim, FileClaim
 from domain.errors import PermanentPortError
-from domain.ports import CarrierAnswer, CarrierClaims
+from domain.ports import CarrierClaims
 
 
 class ClaimActivities:

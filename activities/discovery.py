@@ -12,8 +12,9 @@ from temporalio import activity
 from activities.errors import beating, heartbeating
 from domain.errors import PortError
 from domain.events import BuyerConfirmed, EtaChanged, Fact, OrderClosedByPlatform
+from domain.marketplace import PlatformOrder
 from domain.order import OrderFacts
-from domain.ports import Platform, PlatformOrder
+from domain.ports import Platform
 from workers.orders import Delivery
 
 AWAITING_SHIPMENT = ("WAIT_SELLER_SEND_GOODS", "SELLER_PART_SEND_GOODS")

@@ -8,7 +8,8 @@ from temporalio.client import Client
 
 from activities.errors import beating
 from domain.events import DisputeOpened, DisputeReason
-from domain.ports import Platform, PlatformDispute
+from domain.marketplace import PlatformDispute
+from domain.ports import Platform
 from workers.orders import Delivery, Orders
 
 OPEN_STATUSES = frozenset({"processing"})

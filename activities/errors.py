@@ -9,11 +9,16 @@ from typing import TypeVar
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import PermanentPortError, PlatformRefused
+from domain.errors import (
+    PERMANENT_FAILURE,
+    PLATFORM_REFUSED_FAILURE,
+    PermanentPortError,
+    PlatformRefused,
+)
 
 T = TypeVar("T")
 
-NON_RETRYABLE = ["PlatformRefused", "PermanentPortError"]
+NON_RETRYABLE = [PLATFORM_REFUSED_FAILURE, PERMANENT_FAILURE]
 """Application error types the activity retry policies never retry."""
 HEARTBEAT_EVERY = 2.0
 """Seconds between heartbeats of a running port call (the workflows' heartbeat timeouts are
@@ -30,10 +35,10 @@ async def translated(call: Awaitable[T]) -> T:
         reason = refused.reason.value if refused.reason else refused.code
         message = refused.message if reason == refused.code else str(refused)
         raise ApplicationError(
-            str(refused), reason, message, type="PlatformRefused", non_retryable=True
+            str(refused), reason, message, type=PLATFORM_REFUSED_FAILURE, non_retryable=True
         ) from refused
     except PermanentPortError as error:
-        raise ApplicationError(str(error), type="PermanentPortError", non_retryable=True) from error
+        raise ApplicationError(str(error), type=PERMANENT_FAILURE, non_retryable=True) from error
 
 
 async def beating(call: Awaitable[T]) -> T:

@@ -6,7 +6,8 @@ from temporalio import activity
 
 from activities.errors import beating
 from activities.platform import before_write
-from domain.ports import Evidence, Platform
+from domain.evidence_files import Evidence
+from domain.ports import Platform
 
 
 class EvidenceActivities:

@@ -15,9 +15,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, noop
-from domain.ports import CarrierRecord
+from domain.tracking import CarrierRecord
 from tests.fakes import FakePlatform
-from workers.worker import build_worker, exit_process, stop_on_signals
+from workers.exits import exit_process
+from workers.worker import build_worker, stop_on_signals
 
 
 class KnownCarrier:

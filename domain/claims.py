@@ -10,7 +10,6 @@ from typing import Annotated, Literal, assert_never
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.money import Money
-from domain.ports import CarrierAnswer
 
 _Duration = Annotated[timedelta, Field(gt=timedelta(0))]
 
@@ -88,6 +87,14 @@ class FiledManually(_Value):
     """An operator filed the claim by hand and gives the carrier's ``reference``."""
 
     reference: Annotated[str, Field(min_length=1)]
+
+
+class CarrierAnswer(_Value):
+    """A claim's status at the carrier: ``amount`` is what it pays when ``paid`` (R17)."""
+
+    status: Literal["paid", "rejected", "pending"]
+    amount: Money | None = None
+    reason: str = ""
 
 
 class StatusReported(_Value):

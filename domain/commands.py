@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.disputes import Solution
 from domain.money import Money
-from domain.ports import Solution
 
 
 class _Command(BaseModel):

@@ -1,11 +1,36 @@
-"""Dispute rules (R14): which solutions are valid for an order."""
+"""Dispute solutions (R14): what a seller may offer the buyer, and which offers are valid."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
 from domain.errors import RefusalReason
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
+
+
+class SolutionKind(StrEnum):
+    """The valid solutions of a dispute (R14)."""
+
+    FULL_REFUND = "full_refund"
+    PARTIAL_REFUND = "partial_refund"
+    RESHIP = "reship"
+    RETURN_AND_REFUND = "return_and_refund"
+
+
+class Solution(BaseModel):
+    """A solution offered to the buyer: ``refund`` for refunds, ``reship_carrier`` for reships."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: SolutionKind
+    refund: Money | None = None
+    reship_carrier: str | None = None
+    reship_tracking_number: str | None = None
+    """R16: the replacement parcel's number (sent offline; validated like any upload)."""
+    note: str = ""
 
 
 def check_solution(solution: Solution, total: Money) -> Solution | tuple[RefusalReason, str]:

@@ -9,13 +9,30 @@
         │   └── PlatformRefused          the marketplace said no, with its reason
         └── AmbiguousWriteError      the write may or may not have landed: reconcile, then retry
 
-Temporal sees ``Refused`` and ``PermanentPortError`` as non-retryable application errors whose
-type is the class name; everything else is retried by the activity retry policy.
+An activity hands ``PlatformRefused`` and any other ``PermanentPortError`` to Temporal as a
+non-retryable application error of the failure type below; a workflow refuses a command with its
+``RefusalReason``'s value as the type; everything else is retried by the activity retry policy.
+
+Two failure types name a marketplace refusal, one on each side of the order workflow. Both are
+in committed histories and matched by the workflows: neither string may change.
+
+    "PlatformRefused"   ``PLATFORM_REFUSED_FAILURE``: an *activity's* marketplace call was refused
+                        (``PlatformRefused`` below); its details are (reason, message). The order
+                        workflow catches it and records the refusal as a fact.
+    "platform_refused"  ``RefusalReason.PLATFORM_REFUSED``: what the *workflow* tells the seller
+                        (an update's failure type, a refusal's reason) when the marketplace refused
+                        for a reason parcelflow has no name of its own for.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
+
+PLATFORM_REFUSED_FAILURE: Final = "PlatformRefused"
+"""The failure type of an activity whose marketplace call was refused (details: reason, message)."""
+PERMANENT_FAILURE: Final = "PermanentPortError"
+"""The failure type of an activity whose port call failed for good without a refusal."""
 
 
 class RefusalReason(StrEnum):
@@ -32,12 +49,23 @@ class RefusalReason(StrEnum):
     INVALID_AMOUNT = "invalid_amount"
     INVALID_SOLUTION = "invalid_solution"
     PLATFORM_REFUSED = "platform_refused"
+    """The marketplace refused, for a reason with no name of ours (see the module docstring for
+    ``"PlatformRefused"``, the activity's failure type, which is another thing)."""
     WITHDRAWAL_UNSUPPORTED = "withdrawal_unsupported"
     UNKNOWN_LOGISTICS_SERVICE = "unknown_logistics_service"
     ORDER_ENDED = "order_ended"
     PLATFORM_FAILED = "platform_failed"
     """The marketplace call failed for good without refusing (its authorisation lost, a request
     it cannot take): nothing reached it, and the command is undone."""
+
+
+def reason_named(code: str) -> RefusalReason:
+    """Our reason whose value is ``code``, else ``PLATFORM_REFUSED`` (a code of the platform's
+    own, with no name of ours)."""
+    try:
+        return RefusalReason(code)
+    except ValueError:
+        return RefusalReason.PLATFORM_REFUSED
 
 
 class ParcelflowError(Exception):

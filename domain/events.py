@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from domain.disputes import Solution
 from domain.money import Money
-from domain.ports import Solution
 from domain.states import EventKind
 
 EventId = Annotated[str, Field(min_length=1, max_length=200)]
@@ -191,7 +190,7 @@ class OrderClosedByPlatform(_Fact):
     reason: Annotated[str, Field(max_length=200)] = ""
 
 
-class PlatformRefused(_Fact):
+class RefusedByPlatform(_Fact):
     """The marketplace refused an upload or a withdrawal we had sent (R5: final)."""
 
     kind: Literal[EventKind.PLATFORM_REFUSED_UPLOAD, EventKind.PLATFORM_REFUSED_WITHDRAWAL]
@@ -211,7 +210,7 @@ Fact = (
     | BuyerAnsweredSolution
     | DisputeClosed
     | CarrierChecked
-    | PlatformRefused
+    | RefusedByPlatform
     | OrderVoided
     | OrderClosedByPlatform
 )
@@ -220,8 +219,3 @@ CarrierFact = CarrierScanned | ParcelDelivered | CarrierChecked
 Event = SellerCommand | Fact
 AnyFact = Annotated[Fact, Field(discriminator="kind")]
 """A fact as it arrives over the wire (signals, hooks): validated by its ``kind``."""
-
-
-def fact_time(event: Event, now: datetime) -> datetime:
-    """When an event happened: its own time for facts, ``now`` for seller commands."""
-    return event.at if isinstance(event, _Fact) else now

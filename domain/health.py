@@ -105,8 +105,9 @@ class UnfulfilledOrder(BaseModel):
     at: AwareDatetime
 
 
-class Parcel(BaseModel):
-    """A parcel on a carrier line with the delivery time the line promised."""
+class PromisedDelivery(BaseModel):
+    """A parcel on a carrier line with the delivery time the line promised (R18), and when it was
+    delivered. Not the poller's ``domain.polling.Parcel``: this one is only counted."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -189,7 +190,7 @@ def store_health(
     shipped: Iterable[ShippedOrder] = (),
     voided: Iterable[VoidedOrder] = (),
     unfulfilled: Iterable[UnfulfilledOrder] = (),
-    parcels: Iterable[Parcel] = (),
+    parcels: Iterable[PromisedDelivery] = (),
     thresholds: HealthThresholds | None = None,
 ) -> StoreHealth:
     """The store's month-to-date figures; a month is a calendar month in ``timezone``.

@@ -23,8 +23,8 @@ from domain.commands import (
     SendWithdrawal,
     StartReship,
 )
-from domain.disputes import check_solution
-from domain.errors import RefusalReason
+from domain.disputes import Solution, SolutionKind, check_solution
+from domain.errors import RefusalReason, reason_named
 from domain.events import (
     AttachPackingVideo,
     BuyerAnsweredSolution,
@@ -41,8 +41,8 @@ from domain.events import (
     OrderClosedByPlatform,
     OrderVoided,
     ParcelDelivered,
-    PlatformRefused,
     ProposeSolution,
+    RefusedByPlatform,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
@@ -58,7 +58,6 @@ from domain.order import (
     pending_deadlines,
 )
 from domain.photo_proof import photo_proof_reason
-from domain.ports import Solution, SolutionKind
 from domain.states import TRANSITIONS, EventKind, OrderState
 from domain.tracking_codes import NOT_A_SCAN
 from domain.tracking_numbers import TrackingNumberRefused, check_tracking_number
@@ -206,7 +205,7 @@ def _apply(order: Order, event: Event, now: datetime) -> list[Command]:
             _dispute_closed(order, event)
         case CarrierChecked():
             _carrier_checked(order, event)
-        case PlatformRefused():
+        case RefusedByPlatform():
             _platform_refused(order, event, now)
         case _:
             assert_never(event)
@@ -619,7 +618,7 @@ def _closed_by_platform(order: Order, event: OrderClosedByPlatform) -> None:
     )
 
 
-def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> None:
+def _platform_refused(order: Order, event: RefusedByPlatform, now: datetime) -> None:
     _note(order, event.at, "platform", event.kind.value, f"{event.code}: {event.message}")
     if (order.state, event.kind) not in TRANSITIONS:
         return
@@ -632,20 +631,13 @@ def _platform_refused(order: Order, event: PlatformRefused, now: datetime) -> No
     elif event.kind is EventKind.PLATFORM_REFUSED_WITHDRAWAL and _last_withdrawn(order):
         order.shipment = order.past_shipments.pop()
         order.shipment.withdrawn_at = None
-        order.locked_at, order.lock_reason = now, _platform_reason(event.code)
+        order.locked_at, order.lock_reason = now, reason_named(event.code)
         order.withdrawal_refusal = f"{event.code}: {event.message}"
         _move(order, event.kind)
 
 
 def _last_withdrawn(order: Order) -> bool:
     return bool(order.past_shipments) and order.past_shipments[-1].withdrawn_at is not None
-
-
-def _platform_reason(code: str) -> RefusalReason:
-    try:
-        return RefusalReason(code)
-    except ValueError:
-        return R.PLATFORM_REFUSED
 
 
 def _settle(order: Order, now: datetime, commands: list[Command] | None = None) -> list[Deadline]:

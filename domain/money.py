@@ -15,5 +15,10 @@ class Money(BaseModel):
     minor: Annotated[StrictInt, Field(ge=0)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
 
+    @property
+    def decimal_str(self) -> str:
+        """The amount in major units with two decimals, as the platforms write it (``"12.30"``)."""
+        return f"{self.minor // 100}.{self.minor % 100:02d}"
+
     def __str__(self) -> str:
-        return f"{self.minor // 100}.{self.minor % 100:02d} {self.currency}"
+        return f"{self.decimal_str} {self.currency}"

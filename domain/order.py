@@ -17,12 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from domain.disputes import Solution
 from domain.errors import RefusalReason
 from domain.events import DisputeReason, ProofOfDelivery
 from domain.money import Money
 from domain.photo_proof import photo_proof_reason
 from domain.policy import Policy
-from domain.ports import Solution
 from domain.states import DISPUTE_STATES, EventKind, OrderState
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

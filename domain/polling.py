@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, Final, Self
+from typing import Annotated, Final, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.events import CarrierScanned, ParcelDelivered, ProofOfDelivery
 from domain.policy import Policy, PositiveDuration
-from domain.ports import CarrierRecord
 from domain.states import DISPUTE_STATES, OrderState
-from domain.tracking import ScanEvent, TrackingStatus, scan_event
+from domain.tracking import CarrierRecord, ScanEvent, scan_event
+from domain.tracking_codes import TrackingStatus
 
 MAX_BATCH: Final = 50
-"""R12: a tracking look-up takes at most this many numbers."""
+"""R12: a tracking look-up takes at most this many numbers (whatever the service allows: 17TRACK's
+adapter sends fewer, never more)."""
 
 TrackedFact = Annotated[CarrierScanned | ParcelDelivered, Field(discriminator="kind")]
 """A fact the poller forwards to an order: a scan, or the delivery."""
@@ -105,12 +106,16 @@ def next_wake(parcels: Iterable[Parcel], now: datetime, policy: PollingPolicy) -
     return max(now, min([*upcoming, now + policy.max_sleep]))
 
 
-def batches(parcels: Sequence[Parcel], size: int = MAX_BATCH) -> list[list[Parcel]]:
-    """``parcels`` in look-up batches of at most ``size`` numbers (1..50, R12)."""
+_Item = TypeVar("_Item")
+
+
+def batches(items: Sequence[_Item], size: int = MAX_BATCH) -> list[list[_Item]]:
+    """``items`` (parcels, or the tracking port's numbers) in look-up batches of at most ``size``
+    (1..50, R12), in their order: first come, first sent."""
     if not 1 <= size <= MAX_BATCH:
         msg = f"batch size must be between 1 and {MAX_BATCH}, got {size}"
         raise ValueError(msg)
-    return [list(parcels[start : start + size]) for start in range(0, len(parcels), size)]
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
 
 
 MEMO: Final = "~"

@@ -6,18 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
+from domain.disputes import Solution
 from domain.errors import PermanentPortError, PlatformRefused, TransientPortError
-from domain.ports import (
-    CarrierAnswer,
-    CarrierRecord,
-    Evidence,
-    PlatformDispute,
-    PlatformOrder,
-    PlatformOrderPage,
-    RawScan,
-    Solution,
-)
+from domain.evidence_files import Evidence
+from domain.marketplace import PlatformDispute, PlatformOrder, PlatformOrderPage
+from domain.tracking import CarrierRecord, RawScan
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workers.config import TemporalSettings
+from workers.exits import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE
 from workers.temporal_client import connect
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimView, claim_workflow_id
 
-EXIT_REFUSED = 1
-EXIT_NOT_FOUND = 3
-EXIT_UNREACHABLE = 4
 _UNREACHABLE = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 T = TypeVar("T")
 

@@ -17,26 +17,21 @@ from rich.table import Table
 from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.disputes import Solution, SolutionKind
 from domain.errors import Refused
 from domain.money import Money
 from domain.order import workflow_id_for
-from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from workers.claims_cli import claims_app
 from workers.cli_tracking import tracking_app
 from workers.config import TemporalSettings
 from workers.dev import dev
+from workers.exits import EXIT_NOT_FOUND, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, exit_process
 from workers.health_cli import health_app
 from workers.orders import OrderNotFound, Orders, OrderSummary
 from workers.temporal_client import connect
-from workers.worker import exit_process
 from workflows.messages import OrderView
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_NOT_FOUND = 3
-EXIT_UNREACHABLE = 4
 _UNREACHABLE_CODES = frozenset({RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED})
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

@@ -8,9 +8,10 @@ import typer
 
 from domain.carriers import Carrier, carrier_codes, parse_carrier
 from domain.tracking_numbers import TrackingNumberOk, check_tracking_number
+from workers.exits import EXIT_REFUSED
 
-EXIT_REFUSED = 1
 EXIT_UNKNOWN_CARRIER = 2
+"""A usage error (``workers.exits``: 2 is bad usage)."""
 
 tracking_app = typer.Typer(
     name="tracking",

@@ -26,8 +26,8 @@ from temporalio.converter import PayloadCodec
 
 from domain.errors import InvalidInput
 from workers.codec import CodecError, EncryptionCodec, encrypting
+from workers.exits import EXIT_BAD_CONFIG, exit_process
 from workers.logging import configure_logging
-from workers.worker import EXIT_BAD_CONFIG, exit_process
 
 log = structlog.get_logger("parcelflow.codec")
 

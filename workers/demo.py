@@ -11,6 +11,7 @@ import structlog
 from adapters.aliexpress.services import ServiceKeys
 from adapters.platform_sim import SimRules, SimState
 from adapters.platform_sim.rules import SimDispute, SimShipment, SimSolution
+from domain.disputes import Solution, SolutionKind
 from domain.errors import Refused
 from domain.events import (
     BuyerAnsweredSolution,
@@ -24,7 +25,6 @@ from domain.events import (
 from domain.money import Money
 from domain.order import OrderFacts
 from domain.policy import Policy
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from workers.logging import get_logger
 from workers.orders import OrderNotFound, Orders

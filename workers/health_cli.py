@@ -13,11 +13,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.health import HealthLevel, Rate, StoreHealth
 from workers.config import TemporalSettings
+from workers.exits import EXIT_NOT_FOUND, EXIT_UNREACHABLE
 from workers.temporal_client import connect
 from workflows.store_health import StoreHealthWorkflow, store_workflow_id
-
-EXIT_NOT_FOUND = 3
-EXIT_UNREACHABLE = 4
 
 health_app = typer.Typer(
     name="health",

@@ -23,12 +23,12 @@ from domain.polling import new_facts
 from workers import hooks_http as http
 from workers import hooks_wire as wire
 from workers.config import TemporalSettings
+from workers.exits import EXIT_BAD_CONFIG, EXIT_UNREACHABLE, exit_process
 from workers.hooks_easypost import EasyPostHook
 from workers.logging import configure_logging
 from workers.orders import Delivery, Orders
 from workers.temporal_client import connect
 from workers.webhook_signatures import ID_HEADER, SignatureError, decode_secret, verify
-from workers.worker import EXIT_BAD_CONFIG, EXIT_UNREACHABLE, exit_process
 
 log = structlog.get_logger("parcelflow.hooks")
 

@@ -22,11 +22,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.numbers import holder_of
 from domain.carriers import carrier_codes
 from domain.claims import Claim
+from domain.disputes import Solution
 from domain.errors import RefusalReason, Refused
 from domain.events import Fact, ProposeSolution, RespondToDispute, UploadTracking
 from domain.evidence import EvidenceBundle, MissingLink, evidence_bundle
 from domain.order import Order, OrderFacts, replacement_order_id, workflow_id_for
-from domain.ports import Solution
 from workflows import search_attributes as sa
 from workflows.carrier_claim import CarrierClaimWorkflow, ClaimStatusPush, claim_workflow_id
 from workflows.messages import FactEnvelope, OrderInput, OrderView

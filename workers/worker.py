@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -36,6 +34,7 @@ from domain.errors import InvalidInput, PortError
 from domain.polling import PollingPolicy
 from domain.ports import CarrierClaims, CarrierTracking, Platform
 from workers.config import ClaimsSettings, TemporalSettings, WorkerHealthSettings
+from workers.exits import EXIT_BAD_CONFIG, EXIT_UNREACHABLE, exit_process
 from workers.logging import configure_logging, get_logger
 from workers.orders import Orders
 from workers.temporal_client import connect
@@ -52,8 +51,6 @@ from workflows.order_discovery import (
 from workflows.store_health import StoreHealthWorkflow
 from workflows.tracking_poller import POLLER_ID, PollerInput, TrackingPollerWorkflow
 
-EXIT_BAD_CONFIG = 2
-EXIT_UNREACHABLE = 4
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 Input = TypeVar("Input")
@@ -317,19 +314,6 @@ async def _serve(
         finally:
             check.cancel()
     return 0
-
-
-def exit_process(code: int) -> NoReturn:
-    """Flush output and end the process without interpreter teardown.
-
-    The Temporal client's Rust threads can outlive the event loop and abort a finalizing
-    interpreter ("PyGILState_Release ... finalizing", temporalio/sdk-python#300), which would turn
-    a clean exit code into 134. Everything that needs stopping has stopped when this is called.
-    """
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import NON_RETRYABLE
     from domain.claims import (
         FINAL_STATES,
+        CarrierAnswer,
         CheckClaim,
         Claim,
         ClaimCommand,
@@ -32,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         open_claim,
         pending_deadlines,
     )
-    from domain.ports import CarrierAnswer
     from workflows.clock import sleep_until
 
 CLAIMS_CALL = timedelta(seconds=30)

@@ -25,14 +25,19 @@ with workflow.unsafe.imports_passed_through():
         SendWithdrawal,
         StartReship,
     )
-    from domain.errors import RefusalReason
+    from domain.errors import (
+        PERMANENT_FAILURE,
+        PLATFORM_REFUSED_FAILURE,
+        RefusalReason,
+        reason_named,
+    )
     from domain.events import (
         AttachPackingVideo,
         CarrierChecked,
         Event,
         Fact,
-        PlatformRefused,
         ProposeSolution,
+        RefusedByPlatform,
         RespondToDispute,
         UploadTracking,
         WithdrawTracking,
@@ -453,20 +458,20 @@ class OrderWorkflow:
                 raise
             details = list(cause.details)  # (reason, message) of a refusal
             if (
-                cause.type == "PermanentPortError"
+                cause.type == PERMANENT_FAILURE
                 and isinstance(command, SendTrackingUpload)
                 and workflow.patched(FAILED_UPLOAD_PATCH)
             ):
                 details = [RefusalReason.PLATFORM_FAILED.value, cause.message]
-            elif cause.type != "PlatformRefused":
+            elif cause.type != PLATFORM_REFUSED_FAILURE:
                 raise
             if kind is None:
                 workflow.logger.warning("platform refused %s: %s", command.kind, cause.message)
                 raise ApplicationError(
-                    cause.message, type="platform_refused", non_retryable=True
+                    cause.message, type=RefusalReason.PLATFORM_REFUSED.value, non_retryable=True
                 ) from failure
-            code, message = [*details, "platform_refused", ""][:2]
-            refused = PlatformRefused(
+            code, message = [*details, RefusalReason.PLATFORM_REFUSED.value, ""][:2]
+            refused = RefusedByPlatform(
                 event_id=f"{command.idempotency_key}:refused",
                 at=workflow.now(),
                 kind=kind,
@@ -478,7 +483,7 @@ class OrderWorkflow:
                 await self._release(command.carrier, command.tracking_number)
             raise ApplicationError(
                 f"the marketplace refused: {code} {message}".strip(),
-                type=self.order.lock_reason.value if self.order.lock_reason else _reason_of(code),
+                type=(self.order.lock_reason or reason_named(str(code))).value,
                 non_retryable=True,
             ) from failure
 
@@ -536,10 +541,3 @@ _REFUSAL_KIND: dict[type[Command], EventKind] = {
     SendTrackingUpload: EventKind.PLATFORM_REFUSED_UPLOAD,
     SendWithdrawal: EventKind.PLATFORM_REFUSED_WITHDRAWAL,
 }
-
-
-def _reason_of(code: object) -> str:
-    """The refusal's type for the seller: our reason when the adapter named one (an upload
-    refused ``unknown_logistics_service``), else ``platform_refused``."""
-    known = {reason.value for reason in RefusalReason}
-    return str(code) if str(code) in known else RefusalReason.PLATFORM_REFUSED.value

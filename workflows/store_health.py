@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.health import (
         HealthLevel,
         HealthThresholds,
-        Parcel,
+        PromisedDelivery,
         ShippedOrder,
         StoreHealth,
         UnfulfilledOrder,
@@ -390,7 +390,7 @@ class StoreHealthWorkflow:
                 if isinstance(r, UnfulfilledRecord)
             ],
             parcels=[
-                Parcel(
+                PromisedDelivery(
                     store_id=store,
                     carrier_line=r.carrier_line,
                     promised_by=r.promised_at,

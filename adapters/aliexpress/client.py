@@ -33,16 +33,11 @@ from adapters.aliexpress import responses as parse
 from adapters.aliexpress.idempotency import KeyMemory
 from adapters.aliexpress.services import ENV_VARIABLE as SERVICE_KEYS_VARIABLE
 from adapters.aliexpress.services import ServiceKeys
+from domain.disputes import Solution, SolutionKind
 from domain.errors import AmbiguousWriteError, PlatformRefused, PortError, TransientPortError
+from domain.evidence_files import Evidence
+from domain.marketplace import PlatformDispute, PlatformOrder, PlatformOrderPage
 from domain.money import Money
-from domain.ports import (
-    Evidence,
-    PlatformDispute,
-    PlatformOrder,
-    PlatformOrderPage,
-    Solution,
-    SolutionKind,
-)
 
 
 class _NotSent(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 from adapters.aliexpress.requests import ApiCall
 from adapters.aliexpress.responses import _items, money, parse_time, payload
 from domain.errors import TransientPortError
-from domain.ports import PlatformOrder, PlatformOrderPage
+from domain.marketplace import PlatformOrder, PlatformOrderPage
 
 ORDER_LIST = "aliexpress.solution.order.get"
 PAGE_SIZE = 50

@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass, field
 
 from adapters.aliexpress.signing import SIGN_METHOD, sign
+from domain.disputes import Solution, SolutionKind
 from domain.errors import InvalidInput
+from domain.evidence_files import Evidence
 from domain.money import Money
-from domain.ports import Evidence, Solution, SolutionKind
 
 GATEWAY_PATH = "/sync"
 IDEMPOTENCY_PARAM = "parcelflow_idempotency_key"
@@ -147,11 +148,6 @@ def issue_detail(dispute_id: str, buyer_login_id: str | None) -> ApiCall:
     return ApiCall(ISSUE_DETAIL, params)
 
 
-def amount(money: Money) -> str:
-    """A refund amount as the platform writes it: major units with two decimals."""
-    return f"{money.minor // 100}.{money.minor % 100:02d}"
-
-
 _SOLUTION_TYPES = {
     SolutionKind.FULL_REFUND: "refund",
     SolutionKind.PARTIAL_REFUND: "refund",
@@ -185,7 +181,7 @@ def save_solution(
         "buyer_login_id": buyer_login_id,
         "add_seller_solution": True,
         "add_solution_type": solution_type(solution),
-        "refund_amount": amount(refund),
+        "refund_amount": refund.decimal_str,
         "refund_amount_currency": refund.currency,
         "solution_context": context,
     }

@@ -29,8 +29,8 @@ from domain.errors import (
     RefusalReason,
     TransientPortError,
 )
+from domain.marketplace import PlatformDispute, PlatformOrder
 from domain.money import Money
-from domain.ports import PlatformDispute, PlatformOrder
 
 PLATFORM_TZ = timezone(timedelta(hours=8))
 """Times come as ``yyyy-MM-dd HH:mm:ss`` without a zone; GMT+8 is the TOP convention (unconfirmed
@@ -153,11 +153,6 @@ def parse_time(value: object) -> datetime | None:
     if not value:
         return None
     return datetime.strptime(str(value), TIME_FORMAT).replace(tzinfo=PLATFORM_TZ)
-
-
-def format_time(value: datetime) -> str:
-    """An aware datetime in the platform's wire format."""
-    return value.astimezone(PLATFORM_TZ).strftime(TIME_FORMAT)
 
 
 def money(amount: object, currency: object) -> Money | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import Counter
@@ -20,6 +19,7 @@ from adapters.seventeentrack.units import (
     ERR_QUOTA_EXHAUSTED,
     carrier_key,
 )
+from adapters.sim_faults import RandomFaults
 
 Clock = Callable[[], datetime]
 PROTOCOL_PATHS = ("register", "gettrackinfo", "stoptrack")
@@ -107,7 +107,7 @@ class SimState:
         self.stopped: set[str] = set()
         self.pushed: dict[str, int] = {}
         self.faults: dict[str, list[Fault]] = {}
-        self.random_faults: tuple[float, random.Random, tuple[Fault, ...]] | None = None
+        self.random_faults: RandomFaults[Fault] | None = None
         self.faults_drawn = 0
         self.requests: Counter[str] = Counter()
         self.numbers_asked: Counter[str] = Counter()
@@ -130,24 +130,19 @@ class SimState:
     def inject_randomly(self, rate: float, seed: int, faults: Sequence[Fault]) -> None:
         """From now on, each request without a planned fault suffers one of ``faults`` (each
         used once per draw, whatever its ``count``) with probability ``rate``, seeded."""
-        if not 0 <= rate <= 1 or not faults:
-            msg = f"a fault rate lies in [0, 1] and needs faults to draw from (got {rate})"
-            raise ValueError(msg)
+        drawing = RandomFaults(rate, seed, faults)
         with self.lock:
-            self.random_faults = (rate, random.Random(seed), tuple(faults))  # noqa: S311
+            self.random_faults = drawing
 
     def take_fault(self, path: str) -> Fault | None:
         """The fault the current request to ``path`` suffers, if any (used up one at a time)."""
         with self.lock:
             queue = self.faults.get(path, [])
             if not queue:
-                if self.random_faults is None:
-                    return None
-                rate, rng, faults = self.random_faults
-                if rng.random() >= rate:
-                    return None
-                self.faults_drawn += 1
-                return rng.choice(faults)
+                drawn = self.random_faults.draw() if self.random_faults else None
+                if drawn is not None:
+                    self.faults_drawn += 1
+                return drawn
             fault = queue[0]
             fault.count -= 1
             if fault.count <= 0:

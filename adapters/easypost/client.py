@@ -23,14 +23,13 @@ from adapters.easypost import requests as build
 from adapters.easypost import responses as parse
 from adapters.easypost.units import API_ROOT
 from domain.carriers import parse_carrier
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
 from domain.errors import (
     AmbiguousWriteError,
     PermanentPortError,
     PortError,
     TransientPortError,
 )
-from domain.ports import CarrierAnswer
 
 Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger("parcelflow.easypost")

@@ -31,7 +31,7 @@ def decimal_amount(money: Money) -> str:
     if money.currency != CURRENCY:
         msg = f"EasyPost claims are in {CURRENCY}; the declared value is {money}"
         raise PermanentPortError(msg)
-    return f"{money.minor // 100}.{money.minor % 100:02d}"
+    return money.decimal_str
 
 
 def proof_attachment(proof: str) -> str | None:

@@ -8,9 +8,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.easypost.units import CANCELLED, CURRENCY, STATUSES
+from domain.claims import CarrierAnswer
 from domain.errors import PermanentPortError, PortError, TransientPortError
 from domain.money import Money
-from domain.ports import CarrierAnswer
 
 Json = Mapping[str, Any]
 

@@ -20,7 +20,6 @@ from adapters.platform_sim.state import SimState
 from adapters.platform_sim.wire import (
     Files,
     Params,
-    amount,
     json_param,
     parse_amount,
     required,
@@ -38,7 +37,7 @@ def _solution_json(solution: SimSolution, issue_id: str) -> dict[str, Any]:
         "issue_id": issue_id,
         "solution_owner": solution.owner,
         "solution_type": solution.solution_type,
-        "refund_money": amount(solution.refund),
+        "refund_money": solution.refund.decimal_str,
         "refund_money_currency": solution.refund.currency,
         "status": solution.status,
         "reached_type": solution.reached_type,
@@ -147,7 +146,7 @@ def save_solution(state: SimState, params: Params, key: str | None) -> dict[str,
     refund = parse_amount(str(dto.get("refund_amount", "0")), total.currency)
     if kind != "resend" and not 0 < refund.minor <= total.minor:
         raise SimRefusal(
-            "REFUND_AMOUNT_INVALID", f"refund {amount(refund)} outside (0, {amount(total)}]"
+            "REFUND_AMOUNT_INVALID", f"refund {refund.decimal_str} outside (0, {total.decimal_str}]"
         )
     now = state.now()
     solution = SimSolution(

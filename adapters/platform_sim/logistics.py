@@ -18,7 +18,7 @@ from adapters.platform_sim.rules import (
     withdrawal_lock,
 )
 from adapters.platform_sim.state import SimState
-from adapters.platform_sim.wire import Params, amount, json_param, required, wire_time
+from adapters.platform_sim.wire import Params, json_param, required, wire_time
 
 _S10 = "^[a-zA-z]{2}[A-Za-z0-9]{9}[a-zA-z]{2}$"  # CPAM's regex, verbatim (typo A-z included)
 LOGISTICS_SERVICES: tuple[dict[str, Any], ...] = (
@@ -175,7 +175,7 @@ def find_order(state: SimState, params: Params, _key: str | None) -> dict[str, A
         "order_status": order.status,
         "buyerloginid": order.buyer_login_id,
         "gmt_create": wire_time(order.created_at),
-        "order_amount": {"amount": amount(order.total), "currency_code": order.total.currency},
+        "order_amount": {"amount": order.total.decimal_str, "currency_code": order.total.currency},
         "logistic_info_list": {"aeop_order_logistics_info": infos},
         "estimated_delivery_time": wire_time(order.eta),
         "seller_operator_login_id": order.seller_id,

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.platform_sim.rules import SimOrder, SimRefusal
 from adapters.platform_sim.state import SimState
-from adapters.platform_sim.wire import Params, amount, json_param, wire_time
+from adapters.platform_sim.wire import Params, json_param, wire_time
 
 SHIPPED = "WAIT_BUYER_ACCEPT_GOODS"
 FINISHED = "FINISH"
@@ -49,7 +49,7 @@ def buyer_confirms(state: SimState, order_id: str) -> SimOrder:
 
 def summary(order: SimOrder) -> dict[str, Any]:
     """One ``order_dto`` of the list, in the documented field names."""
-    paid = {"amount": amount(order.total), "currency_code": order.total.currency}
+    paid = {"amount": order.total.decimal_str, "currency_code": order.total.currency}
     return {
         "order_id": order.order_id,
         "order_status": order.status,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -27,6 +26,7 @@ from adapters.platform_sim.rules import (
     withdrawal_lock,
 )
 from adapters.platform_sim.tokens import SimTokens
+from adapters.sim_faults import RandomFaults
 from domain.money import Money
 
 
@@ -85,7 +85,7 @@ class SimState:
         self.disputes: dict[str, SimDispute] = {}
         self._ledger: list[LedgerEntry] = []
         self._faults: dict[str, list[Fault]] = {}
-        self._random_faults: tuple[float, random.Random, tuple[Fault, ...]] | None = None
+        self._random_faults: RandomFaults[Fault] | None = None
         self.faults_drawn: Counter[Fault] = Counter()
         """How many calls suffered each randomly drawn fault."""
         self._next_id = 9_000_000_001
@@ -283,11 +283,9 @@ class SimState:
     ) -> None:
         """From now on, each call without a planned fault suffers one of ``faults`` with
         probability ``rate`` (drawn from a generator seeded with ``seed``)."""
-        if not 0 <= rate <= 1 or not faults:
-            msg = f"a fault rate lies in [0, 1] and needs faults to draw from (got {rate})"
-            raise ValueError(msg)
+        drawing = RandomFaults(rate, seed, faults)
         with self.lock:
-            self._random_faults = (rate, random.Random(seed), tuple(faults))  # noqa: S311
+            self._random_faults = drawing
 
     def take_fault(self, method: str) -> Fault | None:
         """The fault planned for this call of ``method`` (consumed), else a random one if any."""
@@ -295,13 +293,9 @@ class SimState:
             planned = self._faults.get(method)
             if planned:
                 return planned.pop(0)
-            if self._random_faults is None:
-                return None
-            rate, rng, faults = self._random_faults
-            if rng.random() >= rate:
-                return None
-            drawn = rng.choice(faults)
-            self.faults_drawn[drawn] += 1
+            drawn = self._random_faults.draw() if self._random_faults else None
+            if drawn is not None:
+                self.faults_drawn[drawn] += 1
             return drawn
 
     # Ledger.

@@ -36,10 +36,6 @@ def wire_time(value: datetime | None) -> str:
     return value.astimezone(_WIRE_TZ).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def amount(money: Money) -> str:
-    return f"{money.minor // 100}.{money.minor % 100:02d}"
-
-
 def required(params: Params, name: str) -> str:
     value = params.get(name, "").strip()
     if not value:

@@ -12,7 +12,6 @@ import httpx
 from adapters.seventeentrack.requests import (
     HttpRequest,
     Pair,
-    batched,
     build_gettrackinfo,
     build_register,
     build_stoptrack,
@@ -27,12 +26,12 @@ from adapters.seventeentrack.responses import (
 from adapters.seventeentrack.units import (
     API_MAX_BATCH,
     BASE_URL,
-    DOMAIN_MAX_BATCH,
     ERR_QUOTA_EXHAUSTED,
     MAX_REQUESTS_PER_SECOND,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.ports import CarrierRecord
+from domain.polling import MAX_BATCH, batches
+from domain.tracking import CarrierRecord
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -93,8 +92,8 @@ class SeventeenTrackClient:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        if not 1 <= batch_size <= DOMAIN_MAX_BATCH:
-            msg = f"batch_size must be between 1 and {DOMAIN_MAX_BATCH}, got {batch_size}"
+        if not 1 <= batch_size <= MAX_BATCH:
+            msg = f"batch_size must be between 1 and {MAX_BATCH}, got {batch_size}"
             raise ValueError(msg)
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -137,7 +136,7 @@ class SeventeenTrackClient:
             raise ValueError(msg)
         rejected: list[Rejection] = []
         start = 0
-        for batch in batched(numbers, self.batch_size):
+        for batch in batches(numbers, self.batch_size):
             labels = None if tags is None else list(tags[start : start + len(batch)])
             start += len(batch)
             data = await self._call(build_register(batch, self.token, labels))
@@ -153,14 +152,14 @@ class SeventeenTrackClient:
     async def lookup(self, numbers: list[tuple[str, str]]) -> list[CarrierRecord]:
         """The current record of each number, in the order asked."""
         records: list[CarrierRecord] = []
-        for batch in batched(numbers, self.batch_size):
+        for batch in batches(numbers, self.batch_size):
             data = await self._call(build_gettrackinfo(batch, self.token))
             records.extend(parse_track_info(data, batch))
         return records
 
     async def stop(self, numbers: list[tuple[str, str]]) -> None:
         """Stop following these numbers."""
-        for batch in batched(numbers, self.batch_size):
+        for batch in batches(numbers, self.batch_size):
             await self._call(build_stoptrack(batch, self.token))
 
     async def _call(self, request: HttpRequest) -> Json:

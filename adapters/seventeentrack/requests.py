@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.seventeentrack.units import DOMAIN_MAX_BATCH, TOKEN_HEADER, carrier_key
+from adapters.seventeentrack.units import TOKEN_HEADER, carrier_key
 
 Pair = tuple[str, str]  # (our carrier code, tracking number)
 
@@ -19,15 +19,6 @@ class HttpRequest:
     path: str
     json: list[dict[str, Any]]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def batched(numbers: Sequence[Pair], size: int) -> Iterator[list[Pair]]:
-    """``numbers`` in batches of at most ``size`` (1..50, R12), first come first sent."""
-    if not 1 <= size <= DOMAIN_MAX_BATCH:
-        msg = f"batch size must be between 1 and {DOMAIN_MAX_BATCH}, got {size}"
-        raise ValueError(msg)
-    for start in range(0, len(numbers), size):
-        yield list(numbers[start : start + size])
 
 
 MAX_TAG = 100

@@ -17,8 +17,7 @@ from adapters.seventeentrack.units import (
     carrier_key,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.ports import CarrierRecord, RawScan
-from domain.tracking import ScanEvent, scan_event
+from domain.tracking import CarrierRecord, RawScan
 
 Json = Mapping[str, Any]
 
@@ -136,8 +135,3 @@ def parse_track_info(data: Json, requested: Sequence[Pair]) -> list[CarrierRecor
         else:
             records.append(track_record(carrier, item))
     return records
-
-
-def scan_events(record: CarrierRecord) -> tuple[ScanEvent, ...]:
-    """A record's scans as the domain's timeline events (R10)."""
-    return tuple(scan_event(scan) for scan in record.events)

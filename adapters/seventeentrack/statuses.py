@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.ports import RawScan
+from domain.tracking import RawScan
 from domain.tracking_codes import IncidentReason, Normalised, TrackingStatus, read_code
 
 S = TrackingStatus

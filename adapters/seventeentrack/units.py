@@ -8,9 +8,8 @@ BASE_URL = "https://api.17track.net/track/v2.2"
 TOKEN_HEADER = "17token"  # noqa: S105 -- the header's name, not a secret
 SIGN_HEADER = "sign"
 
-# The real API takes at most 40 numbers a request; R12 allows 50, never more.
+# The real API takes at most 40 numbers a request; R12 allows 50 (domain.polling.MAX_BATCH).
 API_MAX_BATCH = 40
-DOMAIN_MAX_BATCH = 50
 MAX_REQUESTS_PER_SECOND = 3.0
 """17TRACK's request frequency limit per API key; above it the API answers HTTP 429 (its API
 document, "Request frequency limit"; see tests/contracts/SOURCES.md)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from adapters.seventeentrack.responses import item_carrier, track_record
 from domain.errors import InvalidInput
-from domain.ports import CarrierRecord
+from domain.tracking import CarrierRecord
 
 TRACKING_UPDATED = "TRACKING_UPDATED"
 TRACKING_STOPPED = "TRACKING_STOPPED"

@@ -12,8 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench.chaos.run import ChaosConfig, run
+from workers.exits import exit_process
 from workers.logging import configure_logging
-from workers.worker import exit_process
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from adapters.carrier_sim.protocol import track_info
 from adapters.seventeentrack.responses import track_record
 from adapters.seventeentrack.units import carrier_key
 from domain.commands import CheckCarrier, Command, OpenCarrierClaim, StartReship
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
@@ -39,7 +40,6 @@ from domain.money import Money
 from domain.order import Order, OrderFacts, pending_deadlines
 from domain.policy import Policy
 from domain.polling import new_facts
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 
 MARGIN = 35.0

@@ -34,10 +34,11 @@ from domain.events import Fact
 from domain.order import OrderFacts
 from domain.policy import Policy
 from workers.config import TemporalSettings
+from workers.exits import exit_process
 from workers.logging import configure_logging
 from workers.orders import Delivery, Orders
 from workers.temporal_client import connect
-from workers.worker import build_worker, exit_process, stop_on_signals
+from workers.worker import build_worker, stop_on_signals
 from workflows.order_discovery import DiscoveryPollerWorkflow
 
 MARKET_KEY, MARKET_SECRET = "chaos-app", "chaos-secret"

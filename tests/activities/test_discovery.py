@@ -10,9 +10,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.discovery import DiscoveryActivities, Followed
 from domain.events import BuyerConfirmed, EtaChanged, Fact, OrderClosedByPlatform
+from domain.marketplace import PlatformOrder
 from domain.money import Money
 from domain.order import OrderFacts
-from domain.ports import PlatformOrder
 from tests.fakes import FakePlatform
 from workers.orders import Delivery
 

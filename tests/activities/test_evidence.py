@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.evidence import EvidenceActivities
-from domain.ports import MAX_IMAGE_BYTES, Evidence, EvidenceKind
+from domain.evidence_files import MAX_IMAGE_BYTES, Evidence, EvidenceKind
 from tests.fakes import FakePlatform
 
 LABEL = Evidence(

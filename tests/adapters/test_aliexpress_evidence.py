@@ -14,7 +14,8 @@ from adapters.aliexpress import requests as build
 from adapters.asgi_server import serve_in_thread
 from adapters.platform_sim import Fault, SimState, create_app
 from domain.errors import PermanentPortError, PlatformRefused, RefusalReason
-from domain.ports import Evidence, EvidenceKind, Platform
+from domain.evidence_files import Evidence, EvidenceKind
+from domain.ports import Platform
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 SECRET = "sim-secret"

@@ -8,9 +8,10 @@ import pytest
 
 from adapters.aliexpress import requests as build
 from adapters.aliexpress.signing import verify
+from domain.disputes import Solution, SolutionKind
 from domain.errors import InvalidInput
+from domain.evidence_files import Evidence, EvidenceKind
 from domain.money import Money
-from domain.ports import Evidence, EvidenceKind, Solution, SolutionKind
 
 
 def test_a_shipment_declares_the_whole_order_with_carrier_number_and_key() -> None:

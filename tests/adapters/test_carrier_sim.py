@@ -12,17 +12,16 @@ from fastapi import FastAPI, Request
 from adapters.asgi_server import serve_in_thread
 from adapters.carrier_sim import Fault, Journey, Outcome, SettableClock, SimState, create_app
 from adapters.seventeentrack import SeventeenTrackClient
-from adapters.seventeentrack.responses import scan_events
 from adapters.seventeentrack.webhook import parse_push, verify_signature
 from domain.errors import PermanentPortError, TransientPortError
-from domain.tracking import (
-    IncidentReason,
-    ProofOfDelivery,
-    TrackingStatus,
+from domain.tracking_codes import IncidentReason, TrackingStatus
+from tests.scan_history import (
+    DeliveryProof,
     current_incident,
     current_status,
     has_scanned,
     proof_of_delivery,
+    scan_events,
 )
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -112,7 +111,7 @@ async def test_a_delivered_parcel_shows_every_scan_and_its_proof_of_delivery(sim
         "Delivered_Other",
     ]
     assert current_status(events) is TrackingStatus.DELIVERED
-    assert proof_of_delivery(events) == ProofOfDelivery(
+    assert proof_of_delivery(events) == DeliveryProof(
         signer="Li Wei", at=U + timedelta(days=10), photo_url="https://pod.example/1.jpg"
     )
 

@@ -27,10 +27,12 @@ from adapters.easypost.units import API_ROOT
 from adapters.seventeentrack import requests as st_build
 from adapters.seventeentrack import responses as st_parse
 from adapters.seventeentrack.units import API_MAX_BATCH, BASE_URL, TOKEN_HEADER
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
+from domain.disputes import Solution, SolutionKind
 from domain.errors import PermanentPortError, PlatformRefused, RefusalReason, TransientPortError
 from domain.money import Money
-from domain.ports import CarrierAnswer, CarrierRecord, Solution, SolutionKind
+from domain.polling import batches
+from domain.tracking import CarrierRecord
 
 CONTRACTS = Path(__file__).parent.parent / "contracts"
 
@@ -255,7 +257,7 @@ def test_a_named_carrier_is_sent_as_its_numeric_key_beside_the_number() -> None:
 def test_batches_stay_within_the_documented_40_numbers() -> None:
     numbers = [("", f"RR{n:09d}CN") for n in range(81)]
 
-    sizes = [len(batch) for batch in st_build.batched(numbers, API_MAX_BATCH)]
+    sizes = [len(batch) for batch in batches(numbers, API_MAX_BATCH)]
 
     assert API_MAX_BATCH == 40
     assert sizes == [40, 40, 1]

@@ -13,10 +13,10 @@ from adapters.asgi_server import serve_in_thread
 from adapters.easypost import EasyPostClaims
 from adapters.easypost.sim import Fault, SimState, create_app
 from adapters.easypost.sim.rules import read_new_claim
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
 from domain.errors import PermanentPortError, TransientPortError
 from domain.money import Money
-from domain.ports import CarrierAnswer, CarrierClaims
+from domain.ports import CarrierClaims
 
 KEY = "sim-easypost-key"
 EMAIL = "claims@seller.example"

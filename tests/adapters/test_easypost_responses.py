@@ -8,10 +8,9 @@ import pytest
 
 from adapters.easypost import requests as build
 from adapters.easypost import responses as parse
-from domain.claims import FileClaim
+from domain.claims import CarrierAnswer, FileClaim
 from domain.errors import PermanentPortError, TransientPortError
 from domain.money import Money
-from domain.ports import CarrierAnswer
 
 # A cancelled claim as EasyPost answered it (trimmed): history newest first.
 CANCELLED = {

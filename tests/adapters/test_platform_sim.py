@@ -11,9 +11,10 @@ import pytest
 from adapters.aliexpress import AliExpressClient, refusal_reason
 from adapters.asgi_server import serve_in_thread
 from adapters.platform_sim import Fault, LedgerEntry, SimState, create_app
+from domain.disputes import Solution, SolutionKind
 from domain.errors import PermanentPortError, PlatformRefused, RefusalReason
+from domain.evidence_files import Evidence, EvidenceKind
 from domain.money import Money
-from domain.ports import Evidence, EvidenceKind, Solution, SolutionKind
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 NUMBER = "RR123456785CN"

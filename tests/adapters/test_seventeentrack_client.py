@@ -11,7 +11,8 @@ import pytest
 
 from adapters.seventeentrack import SeventeenTrackClient
 from domain.errors import PermanentPortError, TransientPortError
-from domain.ports import CarrierRecord, CarrierTracking
+from domain.ports import CarrierTracking
+from domain.tracking import CarrierRecord
 
 DELIVERED = json.loads(
     (

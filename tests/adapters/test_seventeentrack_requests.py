@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.seventeentrack.requests import (
-    batched,
-    build_gettrackinfo,
-    build_register,
-    build_stoptrack,
-)
+from adapters.seventeentrack.requests import build_gettrackinfo, build_register, build_stoptrack
+from domain.polling import batches
 
 
 def test_register_sends_each_number_with_its_17track_carrier_key_and_the_token() -> None:
@@ -37,13 +33,13 @@ def test_stop_uses_the_stoptrack_endpoint() -> None:
 def test_numbers_are_batched_in_request_order_without_exceeding_the_size() -> None:
     numbers = [("china_post", f"N{i}") for i in range(95)]
 
-    batches = list(batched(numbers, 40))
+    split = list(batches(numbers, 40))
 
-    assert [len(b) for b in batches] == [40, 40, 15]
-    assert [pair for batch in batches for pair in batch] == numbers
+    assert [len(b) for b in split] == [40, 40, 15]
+    assert [pair for batch in split for pair in batch] == numbers
 
 
 @pytest.mark.parametrize("size", [0, 51])
 def test_a_batch_size_outside_one_to_fifty_is_refused(size: int) -> None:
     with pytest.raises(ValueError, match="between 1 and 50"):
-        list(batched([("sf", "SF1234567890123")], size))
+        list(batches([("sf", "SF1234567890123")], size))

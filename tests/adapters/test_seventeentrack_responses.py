@@ -14,10 +14,10 @@ from adapters.seventeentrack.responses import (
     parse_envelope,
     parse_rejections,
     parse_track_info,
-    scan_events,
 )
 from domain.errors import PermanentPortError, TransientPortError
-from domain.tracking import ProofOfDelivery, TrackingStatus, current_status, proof_of_delivery
+from domain.tracking_codes import TrackingStatus
+from tests.scan_history import DeliveryProof, current_status, proof_of_delivery, scan_events
 
 PAYLOADS = Path(__file__).parent / "payloads" / "seventeentrack"
 
@@ -61,7 +61,7 @@ def test_a_delivered_parcel_normalises_to_delivered_with_its_proof() -> None:
     events = scan_events(parse_track_info(data, REQUESTED)[0])
 
     assert current_status(events) is TrackingStatus.DELIVERED
-    assert proof_of_delivery(events) == ProofOfDelivery(
+    assert proof_of_delivery(events) == DeliveryProof(
         signer="Li Wei",
         at=datetime(2026, 3, 11, 8, 5, tzinfo=UTC),
         photo_url="https://pod.example/RR123456785CN.jpg",

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.seventeentrack.responses import scan_events, track_record
+from adapters.seventeentrack.responses import track_record
 from adapters.seventeentrack.statuses import from_17track, read_scan
 from domain.errors import RefusalReason
 from domain.events import CarrierScanned
 from domain.lifecycle import decide
 from domain.polling import new_facts
 from domain.states import OrderState
-from domain.tracking import IncidentReason, TrackingStatus, current_status, has_scanned
-from domain.tracking_codes import NOT_A_SCAN
+from domain.tracking_codes import NOT_A_SCAN, IncidentReason, TrackingStatus
+from tests.scan_history import current_status, has_scanned, scan_events
 from tests.unit.builders import ok, shipped
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -15,10 +15,10 @@ from typer.testing import CliRunner, Result
 
 from adapters.asgi_server import free_port
 from domain.claims import ClaimFacts
+from domain.disputes import Solution, SolutionKind
 from domain.events import BuyerConfirmed, DisputeOpened, ParcelDelivered
 from domain.money import Money
 from domain.order import Order, OrderFacts, Shipment
-from domain.ports import Solution, SolutionKind
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10
 from tests.workflows.harness import order_facts, until

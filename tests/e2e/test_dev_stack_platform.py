@@ -24,8 +24,8 @@ from temporalio.client import WorkflowHandle
 from typer.testing import CliRunner
 
 from domain.claims import Claim, ClaimState
+from domain.disputes import Solution, SolutionKind
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from tests.e2e.test_dev_stack import DevStack, running, stop
 from tests.numbers import fresh_s10

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.claims import (
+    CarrierAnswer,
     CheckClaim,
     Claim,
     ClaimDecision,
@@ -26,7 +27,6 @@ from domain.claims import (
     pending_deadlines,
 )
 from domain.money import Money
-from domain.ports import CarrierAnswer
 
 L = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 """When the carrier confirmed the loss (and the claim opened)."""

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.seventeentrack.statuses import read_scan
 from domain.claims import (
+    CarrierAnswer,
     Claim,
     ClaimFacts,
     ClaimState,
@@ -18,6 +19,7 @@ from domain.claims import (
     open_claim,
 )
 from domain.claims import decide as decide_claim
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     CarrierScanned,
     DisputeOpened,
@@ -37,7 +39,7 @@ from domain.lifecycle import decide
 from domain.money import Money
 from domain.order import Order, replacement_order_id
 from domain.polling import new_facts
-from domain.ports import CarrierAnswer, CarrierRecord, Solution, SolutionKind
+from domain.tracking import CarrierRecord
 from tests.unit.builders import NUMBER, U, ok, shipped
 
 H, DAY = timedelta(hours=1), timedelta(days=1)

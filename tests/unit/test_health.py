@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from domain.health import (
     HealthLevel,
     HealthThresholds,
-    Parcel,
+    PromisedDelivery,
     Rate,
     ShippedOrder,
     StoreHealth,
@@ -81,7 +81,7 @@ def test_a_carrier_line_warns_at_twelve_percent_late_and_breaches_only_above_fif
 ) -> None:
     promised = EARLY + timedelta(days=1)
     parcels = [
-        Parcel(
+        PromisedDelivery(
             store_id="s1",
             carrier_line="YANWEN_JYT",
             promised_by=promised,
@@ -96,10 +96,12 @@ def test_a_carrier_line_warns_at_twelve_percent_late_and_breaches_only_above_fif
 
 def test_a_parcel_not_delivered_by_its_promise_is_late_and_one_not_yet_due_is_not_counted() -> None:
     parcels = [
-        Parcel(store_id="s1", carrier_line="CPAM", promised_by=EARLY),
-        Parcel(store_id="s1", carrier_line="CPAM", promised_by=EARLY, delivered_at=EARLY),
-        Parcel(store_id="s1", carrier_line="CPAM", promised_by=NOW + timedelta(days=3)),
-        Parcel(store_id="s1", carrier_line="CPAM", promised_by=datetime(2025, 2, 27, tzinfo=UTC)),
+        PromisedDelivery(store_id="s1", carrier_line="CPAM", promised_by=EARLY),
+        PromisedDelivery(store_id="s1", carrier_line="CPAM", promised_by=EARLY, delivered_at=EARLY),
+        PromisedDelivery(store_id="s1", carrier_line="CPAM", promised_by=NOW + timedelta(days=3)),
+        PromisedDelivery(
+            store_id="s1", carrier_line="CPAM", promised_by=datetime(2025, 2, 27, tzinfo=UTC)
+        ),
     ]
     rate = store_health("s1", NOW, "UTC", parcels=parcels).late_share["CPAM"]
     assert (rate.count, rate.total) == (1, 2)
@@ -199,7 +201,7 @@ def test_the_store_level_ranks_no_data_above_ok_and_below_warning(
 
 
 def test_a_late_carrier_line_breaches_a_store_otherwise_without_data() -> None:
-    parcel = Parcel(store_id="s1", carrier_line="CPAM", promised_by=EARLY)
+    parcel = PromisedDelivery(store_id="s1", carrier_line="CPAM", promised_by=EARLY)
     health = store_health("s1", NOW, "UTC", parcels=[parcel])
     assert health.void_rate.level is NO_DATA
     assert health.level is BREACHED

@@ -13,6 +13,7 @@ from domain.commands import (
     SendTrackingUpload,
     SendWithdrawal,
 )
+from domain.disputes import Solution, SolutionKind
 from domain.errors import RefusalReason
 from domain.events import (
     BuyerAnsweredSolution,
@@ -23,9 +24,9 @@ from domain.events import (
     EtaChanged,
     Event,
     ParcelDelivered,
-    PlatformRefused,
     ProofOfDelivery,
     ProposeSolution,
+    RefusedByPlatform,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
@@ -33,7 +34,6 @@ from domain.events import (
 from domain.lifecycle import advance, decide
 from domain.money import Money
 from domain.order import pending_deadlines
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.unit.builders import NUMBER, P, U, disputed, new_order, ok, shipped
 
@@ -291,7 +291,7 @@ def test_a_redelivered_scan_changes_nothing_and_a_late_scan_is_placed_by_its_tim
 
 def test_a_platform_refusal_of_a_withdrawal_is_final_and_answered_without_the_platform() -> None:
     withdrawn = ok(decide(shipped(), WithdrawTracking(), U + 4 * H))
-    refusal = PlatformRefused(
+    refusal = RefusedByPlatform(
         event_id="pr",
         at=U + 4 * H,
         kind=EventKind.PLATFORM_REFUSED_WITHDRAWAL,

@@ -8,6 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
@@ -16,15 +17,14 @@ from domain.events import (
     EtaChanged,
     Event,
     ParcelDelivered,
-    PlatformRefused,
     ProposeSolution,
+    RefusedByPlatform,
     RespondToDispute,
     UploadTracking,
     WithdrawTracking,
 )
 from domain.lifecycle import advance, decide
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.unit.builders import NUMBER, P, new_order
 
@@ -113,7 +113,7 @@ class OrderLife(RuleBasedStateMachine):
     @rule(code=st.sampled_from(["carrier_scanned", "risk_control"]))
     def platform_refuses_withdrawal(self, code: str) -> None:
         kind = EventKind.PLATFORM_REFUSED_WITHDRAWAL
-        self._feed(PlatformRefused(event_id=self._id(), at=self.now, kind=kind, code=code))
+        self._feed(RefusedByPlatform(event_id=self._id(), at=self.now, kind=kind, code=code))
 
     @invariant()
     def locking_is_one_way(self) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     AttachPackingVideo,
     BuyerConfirmed,
@@ -17,7 +18,6 @@ from domain.events import (
     WithdrawTracking,
 )
 from domain.lifecycle import decide
-from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from tests.numbers import fresh_s10
 from tests.unit.builders import NUMBER, P, U, disputed, new_order, ok, shipped

@@ -18,9 +18,9 @@ from domain.events import (
 from domain.lifecycle import advance, decide
 from domain.order import DeadlineKind, Order, pending_deadlines
 from domain.polling import scan_fact
-from domain.ports import RawScan
 from domain.states import OrderState
-from domain.tracking import TrackingStatus, scan_event
+from domain.tracking import RawScan, scan_event
+from domain.tracking_codes import TrackingStatus
 from tests.unit.builders import NUMBER, U, ok, shipped
 
 H = timedelta(hours=1)

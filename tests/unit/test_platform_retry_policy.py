@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.commands import SendDisputeResponse, SendSolution, SendTrackingUpload
+from domain.disputes import Solution, SolutionKind
 from domain.events import DisputeOpened
 from domain.lifecycle import decide
-from domain.ports import Solution, SolutionKind
 from tests.unit.builders import NUMBER, U, ok, shipped
 from workflows.order_calls import PLATFORM_RETRY, platform_due, platform_retry
 

@@ -20,8 +20,8 @@ from domain.polling import (
     next_wake,
     remembered,
 )
-from domain.ports import CarrierRecord, RawScan
 from domain.states import OrderState
+from domain.tracking import CarrierRecord, RawScan
 from workers.codec import data_converter
 from workflows.tracking_poller import PollerInput, PollerMemory
 

@@ -10,6 +10,7 @@ from domain.carriers import Carrier
 from domain.claim_states import CLAIM_TRANSITIONS
 from domain.claim_states import mermaid_diagram as claim_diagram
 from domain.claims import (
+    CarrierAnswer,
     ClaimEvent,
     ClaimFacts,
     ClaimState,
@@ -22,7 +23,6 @@ from domain.claims import (
     open_claim,
 )
 from domain.money import Money
-from domain.ports import CarrierAnswer
 from domain.states import mermaid_diagram
 
 README = (Path(__file__).parents[2] / "README.md").read_text()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.commands import SendSolution
+from domain.disputes import Solution, SolutionKind
 from domain.events import BuyerAnsweredSolution, DisputeClosed, ProposeSolution, RespondToDispute
 from domain.lifecycle import advance, decide
 from domain.money import Money
 from domain.order import DeadlineKind, Order, pending_deadlines
 from domain.policy import Policy
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.unit.builders import U, disputed, ok
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from adapters.seventeentrack.statuses import read_scan
-from domain.tracking import (
-    IncidentReason,
-    ProofOfDelivery,
-    ScanEvent,
-    TrackingStatus,
+from domain.tracking import ScanEvent, scan_event
+from domain.tracking_codes import IncidentReason, TrackingStatus
+from tests.scan_history import (
+    DeliveryProof,
     current_incident,
     current_status,
     customs_held_since,
@@ -18,7 +17,6 @@ from domain.tracking import (
     has_scanned,
     merge,
     proof_of_delivery,
-    scan_event,
 )
 
 U = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -66,7 +64,7 @@ def test_a_delivered_parcel_keeps_every_raw_code_and_its_proof_of_delivery() -> 
         "OutForDelivery_Other",
         "Delivered_Other",
     ]
-    assert proof_of_delivery(timeline) == ProofOfDelivery(
+    assert proof_of_delivery(timeline) == DeliveryProof(
         signer="Li Wei", at=U + timedelta(hours=205), photo_url="https://pod.example/1.jpg"
     )
 

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
 
     from domain.health import (
         HealthThresholds,
-        Parcel,
+        PromisedDelivery,
         ShippedOrder,
         StoreHealth,
         VoidedOrder,
@@ -294,7 +294,7 @@ class StoreHealthWorkflow:
                 if isinstance(r, VoidedRecord)
             ],
             parcels=[
-                Parcel(
+                PromisedDelivery(
                     store_id=store,
                     carrier_line=r.carrier_line,
                     promised_by=r.promised_at,

@@ -21,9 +21,9 @@ from activities.claims import ClaimActivities
 from adapters.asgi_server import serve_in_thread
 from adapters.easypost import EasyPostClaims
 from adapters.easypost.sim import SimState, create_app
-from domain.claims import Claim, ClaimFacts, ClaimState
+from domain.claims import CarrierAnswer, Claim, ClaimFacts, ClaimState
 from domain.money import Money
-from domain.ports import CarrierAnswer, CarrierClaims
+from domain.ports import CarrierClaims
 from tests.e2e.test_hooks import plain_client
 from tests.fakes import PENDING, FakeClaims
 from tests.workflows.harness import TIMER_ARMING_SLACK, save_history

@@ -9,7 +9,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.events import DisputeOpened, UploadTracking
-from domain.ports import PlatformDispute
+from domain.marketplace import PlatformDispute
 from domain.states import OrderState
 from tests.numbers import fresh_s10
 from tests.workflows.harness import order_run, until

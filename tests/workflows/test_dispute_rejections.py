@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from domain.disputes import Solution, SolutionKind
 from domain.events import BuyerAnsweredSolution, DisputeClosed, ProposeSolution, RespondToDispute
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.workflows.harness import OrderRun, order_run
 from tests.workflows.test_order_paths import open_dispute, ship

@@ -18,10 +18,10 @@ from adapters.aliexpress import AliExpressClient
 from adapters.asgi_server import serve_in_thread
 from adapters.platform_sim import Fault, SimState, create_app
 from adapters.platform_sim.rules import SimSolution
+from domain.disputes import Solution, SolutionKind
 from domain.events import DisputeOpened, ProposeSolution, UploadTracking
 from domain.money import Money
 from domain.order import OrderFacts
-from domain.ports import Solution, SolutionKind
 from domain.states import OrderState
 from tests.numbers import fresh_s10
 from tests.workflows.harness import order_facts

@@ -17,9 +17,9 @@ from temporalio.worker import Worker
 
 from activities.discovery import Discovered, DiscoveryActivities
 from domain.events import BuyerConfirmed, Fact, UploadTracking
+from domain.marketplace import PlatformOrder
 from domain.money import Money
 from domain.order import OrderFacts, workflow_id_for
-from domain.ports import PlatformOrder
 from domain.states import OrderState
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10

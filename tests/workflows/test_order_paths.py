@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     BuyerAnsweredSolution,
     BuyerConfirmed,
@@ -21,7 +22,6 @@ from domain.events import (
     UploadTracking,
 )
 from domain.money import Money
-from domain.ports import Solution, SolutionKind
 from domain.states import EventKind, OrderState
 from tests.fakes import FakePlatform
 from tests.numbers import fresh_s10

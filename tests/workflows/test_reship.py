@@ -11,7 +11,8 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.claims import Claim, ClaimState
+from domain.claims import CarrierAnswer, Claim, ClaimState
+from domain.disputes import Solution, SolutionKind
 from domain.events import (
     CarrierScanned,
     DisputeOpened,
@@ -21,7 +22,6 @@ from domain.events import (
     UploadTracking,
 )
 from domain.money import Money
-from domain.ports import CarrierAnswer, Solution, SolutionKind
 from domain.states import OrderState
 from tests.fakes import FakeClaims
 from tests.numbers import fresh_s10

@@ -122,8 +122,7 @@ def usd(field: str, value: Any) -> Money:
 def within_insurance(claim: NewClaim, insured: Money) -> None:
     """A claim asks at most the insured value of its parcel."""
     if claim.amount.minor > insured.minor:
-        ceiling = f"{insured.minor // 100}.{insured.minor % 100:02d}"
-        raise invalid("amount", f"cannot exceed the insured amount of {ceiling}")
+        raise invalid("amount", f"cannot exceed the insured amount of {insured.decimal_str}")
 
 
 def _files(field: str, value: Any) -> list[bytes]:

@@ -29,7 +29,7 @@ def read_time(field: str, text: str) -> datetime:
 
 def decimal(money: Money | None) -> str | None:
     """USD as EasyPost's decimal string."""
-    return None if money is None else f"{money.minor // 100}.{money.minor % 100:02d}"
+    return None if money is None else money.decimal_str
 
 
 def claim_json(claim: SimClaim) -> dict[str, Any]:

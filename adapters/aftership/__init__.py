@@ -1,1 +1,0 @@
-"""AfterShip: its status vocabulary (tags and subtags) only; parcelflow has no AfterShip client."""
